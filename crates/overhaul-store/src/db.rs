@@ -1,0 +1,319 @@
+//! The database handle and transaction type shared by both backends.
+
+use crate::ActorRef;
+use crate::audit::PendingAudit;
+use crate::error::{StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+use sea_query_sqlx::SqlxBinder;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A row type that decodes from both backends.
+pub trait Rows:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> Rows for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connected database. SQLite keeps one writer connection (SQLite allows one writer at a time;
+/// queueing in the pool avoids `SQLITE_BUSY`) and a pool of readers; PostgreSQL has one pool.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+        path: String,
+    },
+    Postgres(PgPool),
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Db {
+    /// Connects to `sqlite://path` or `postgres://…`. A SQLite file is created when missing.
+    pub async fn connect(url: &str) -> StoreResult<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//").to_owned();
+            if path.is_empty() || path.contains(":memory:") || path.contains("mode=memory") {
+                return Err(StoreError::Corrupt(
+                    "an in-memory SQLite database is not supported: give a file path".into(),
+                ));
+            }
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a commit is on disk (WAL fsynced) before it is acknowledged.
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts.read_only(true))
+                .await?;
+            Ok(Db::Sqlite { write, read, path })
+        } else {
+            Err(StoreError::Corrupt(format!(
+                "unsupported database URL '{}': use sqlite://FILE or postgres://…",
+                url.split('@').next_back().unwrap_or("")
+            )))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations. On PostgreSQL the migrator holds an advisory lock, so several
+    /// instances starting at once apply each migration exactly once.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match self {
+            Db::Sqlite { write, .. } => SQLITE_MIGRATOR.run(write).await?,
+            Db::Postgres(p) => POSTGRES_MIGRATOR.run(p).await?,
+        }
+        crate::dialect::seed_reference_data(self).await
+    }
+
+    /// True when the database answers.
+    pub async fn ping(&self) -> bool {
+        match self {
+            Db::Sqlite { read, .. } => sqlx::query("SELECT 1").execute(read).await.is_ok(),
+            Db::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.is_ok(),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { write, read, .. } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+
+    pub async fn fetch_all<T: Rows, S: SqlxBinder>(&self, stmt: &S) -> StoreResult<Vec<T>> {
+        match self {
+            Db::Sqlite { read, .. } => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values)
+                    .fetch_all(read)
+                    .await?)
+            }
+            Db::Postgres(p) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values)
+                    .fetch_all(p)
+                    .await?)
+            }
+        }
+    }
+
+    pub async fn fetch_optional<T: Rows, S: SqlxBinder>(&self, stmt: &S) -> StoreResult<Option<T>> {
+        match self {
+            Db::Sqlite { read, .. } => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values)
+                    .fetch_optional(read)
+                    .await?)
+            }
+            Db::Postgres(p) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values)
+                    .fetch_optional(p)
+                    .await?)
+            }
+        }
+    }
+
+    pub async fn fetch_one<T: Rows, S: SqlxBinder>(&self, stmt: &S) -> StoreResult<T> {
+        self.fetch_optional(stmt).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Starts a transaction whose writes are attributed to `actor` at `now`.
+    pub async fn begin(&self, actor: &ActorRef, now: DateTime<Utc>) -> StoreResult<Tx> {
+        let inner = match self {
+            Db::Sqlite { write, .. } => TxInner::Sqlite(write.begin().await?),
+            Db::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            actor: actor.clone(),
+            now: overhaul_core::time::micros(now),
+            writes: 0,
+            audit: Vec::new(),
+        })
+    }
+}
+
+enum TxInner {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// A unit of work. Writes made through it are committed together with their audit records; a
+/// transaction that wrote something but recorded no audit entry refuses to commit.
+pub struct Tx {
+    inner: TxInner,
+    actor: ActorRef,
+    now: DateTime<Utc>,
+    writes: usize,
+    audit: Vec<PendingAudit>,
+}
+
+impl Tx {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    pub fn actor(&self) -> &ActorRef {
+        &self.actor
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Records an audit entry to be appended to the chain at commit.
+    pub fn audit(&mut self, entry: PendingAudit) {
+        self.audit.push(entry);
+    }
+
+    pub(crate) async fn execute<S: SqlxBinder>(&mut self, stmt: &S) -> StoreResult<u64> {
+        self.writes += 1;
+        self.execute_unaudited(stmt).await
+    }
+
+    /// For the audit chain itself and for reference data.
+    pub(crate) async fn execute_unaudited<S: SqlxBinder>(&mut self, stmt: &S) -> StoreResult<u64> {
+        let n = match &mut self.inner {
+            TxInner::Sqlite(tx) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                sqlx::query_with(AssertSqlSafe(sql), values)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
+            TxInner::Postgres(tx) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                sqlx::query_with(AssertSqlSafe(sql), values)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
+        };
+        Ok(n)
+    }
+
+    /// Runs plain SQL that is the same on both backends (used by the dialect module).
+    pub(crate) async fn execute_raw(&mut self, sql: &'static str) -> StoreResult<u64> {
+        let n = match &mut self.inner {
+            TxInner::Sqlite(tx) => sqlx::query(sql).execute(&mut **tx).await?.rows_affected(),
+            TxInner::Postgres(tx) => sqlx::query(sql).execute(&mut **tx).await?.rows_affected(),
+        };
+        Ok(n)
+    }
+
+    pub async fn fetch_all<T: Rows, S: SqlxBinder>(&mut self, stmt: &S) -> StoreResult<Vec<T>> {
+        match &mut self.inner {
+            TxInner::Sqlite(tx) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values)
+                    .fetch_all(&mut **tx)
+                    .await?)
+            }
+            TxInner::Postgres(tx) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values)
+                    .fetch_all(&mut **tx)
+                    .await?)
+            }
+        }
+    }
+
+    pub async fn fetch_optional<T: Rows, S: SqlxBinder>(
+        &mut self,
+        stmt: &S,
+    ) -> StoreResult<Option<T>> {
+        match &mut self.inner {
+            TxInner::Sqlite(tx) => {
+                let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
+                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values)
+                    .fetch_optional(&mut **tx)
+                    .await?)
+            }
+            TxInner::Postgres(tx) => {
+                let (sql, values) = stmt.build_sqlx(PostgresQueryBuilder);
+                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values)
+                    .fetch_optional(&mut **tx)
+                    .await?)
+            }
+        }
+    }
+
+    pub async fn fetch_one<T: Rows, S: SqlxBinder>(&mut self, stmt: &S) -> StoreResult<T> {
+        self.fetch_optional(stmt).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Appends the pending audit records to the chain and commits.
+    pub async fn commit(mut self) -> StoreResult<()> {
+        if self.writes > 0 && self.audit.is_empty() {
+            return Err(StoreError::Corrupt(
+                "a transaction wrote business data without an audit record".into(),
+            ));
+        }
+        let pending = std::mem::take(&mut self.audit);
+        if !pending.is_empty() {
+            crate::audit::append(&mut self, pending).await?;
+        }
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> StoreResult<()> {
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.rollback().await?,
+            TxInner::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}

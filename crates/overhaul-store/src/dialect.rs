@@ -1,0 +1,95 @@
+//! Everything that differs between SQLite and PostgreSQL, side by side.
+
+use crate::db::Tx;
+use crate::error::StoreResult;
+use crate::schema::{Counters, FailureCodes};
+use crate::{ActorRef, Backend, Db};
+use sea_query::{Expr, ExprTrait, OnConflict, Query};
+
+/// Condition "title or description contains every word of `q`" (whole words, case-insensitive),
+/// using FTS5 on SQLite and a generated `tsvector` with a GIN index on PostgreSQL. `None` when
+/// `q` has no words.
+pub fn text_search(backend: Backend, q: &str) -> Option<Expr> {
+    let words: Vec<String> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(str::to_lowercase)
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    Some(match backend {
+        Backend::Sqlite => {
+            // Each word quoted, so FTS5 operators typed by a user are plain text.
+            let fts: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+            Expr::cust_with_values(
+                "work_orders.rowid IN (SELECT rowid FROM work_orders_fts WHERE work_orders_fts MATCH ?)",
+                [fts.join(" ")],
+            )
+        }
+        Backend::Postgres => Expr::cust_with_values(
+            "work_orders.search @@ plainto_tsquery('simple', $1)",
+            [words.join(" ")],
+        ),
+    })
+}
+
+/// Takes the next number of a named counter (work-order and request numbers). The row lock
+/// it takes is held to the end of the transaction, so numbers are never handed out twice.
+pub async fn next_counter(tx: &mut Tx, name: &str) -> StoreResult<i64> {
+    #[derive(sqlx::FromRow)]
+    struct V {
+        value: i64,
+    }
+    let v: V = tx
+        .fetch_one(
+            Query::insert()
+                .into_table(Counters::Table)
+                .columns([Counters::Name, Counters::Value])
+                .values_panic([name.into(), 1_i64.into()])
+                .on_conflict(
+                    OnConflict::column(Counters::Name)
+                        .value(Counters::Value, Expr::col((Counters::Table, Counters::Value)).add(1))
+                        .to_owned(),
+                )
+                .returning_col(Counters::Value),
+        )
+        .await?;
+    Ok(v.value)
+}
+
+/// Writes the ISO 14224 code lists shipped with this version (idempotent).
+pub(crate) async fn seed_reference_data(db: &Db) -> StoreResult<()> {
+    let mut tx = db
+        .begin(&ActorRef::system("migrate"), chrono::Utc::now())
+        .await?;
+    let mut q = Query::insert();
+    q.into_table(FailureCodes::Table)
+        .columns([FailureCodes::Kind, FailureCodes::Code, FailureCodes::Label])
+        .on_conflict(
+            OnConflict::columns([FailureCodes::Kind, FailureCodes::Code])
+                .update_column(FailureCodes::Label)
+                .to_owned(),
+        );
+    for c in overhaul_core::failure_code::all() {
+        q.values_panic([c.kind.as_str().into(), c.code.into(), c.label.into()]);
+    }
+    tx.execute_unaudited(&q).await?;
+    tx.commit().await
+}
+
+/// Makes the SQLite write-ahead log part of the main file (before a file copy or at shutdown).
+pub async fn checkpoint(db: &Db) -> StoreResult<()> {
+    if let Db::Sqlite { write, .. } = db {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(write)
+            .await?;
+    }
+    Ok(())
+}
+
+#[allow(dead_code)]
+pub(crate) async fn noop(tx: &mut Tx) -> StoreResult<u64> {
+    tx.execute_raw("SELECT 1").await
+}

@@ -1,0 +1,294 @@
+//! Table and column names, checked by the compiler wherever a statement is built.
+
+use sea_query::Iden;
+
+#[derive(Iden, Clone, Copy)]
+pub enum Sites {
+    Table,
+    Id,
+    Code,
+    Name,
+    Timezone,
+    BusinessHours,
+    Currency,
+    AllowAnonymousRequests,
+    Version,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Users {
+    Table,
+    Id,
+    Email,
+    Name,
+    PasswordHash,
+    IsActive,
+    Version,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum UserRoles {
+    Table,
+    Id,
+    UserId,
+    SiteId,
+    Role,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum ApiTokens {
+    Table,
+    Id,
+    UserId,
+    Name,
+    TokenHash,
+    CreatedAt,
+    LastUsedAt,
+    RevokedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Assets {
+    Table,
+    Id,
+    SiteId,
+    ParentId,
+    Path,
+    Code,
+    Name,
+    Level,
+    EquipmentClass,
+    Consequence,
+    Likelihood,
+    Status,
+    ReplacementValue,
+    Version,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum AssetStateIntervals {
+    Table,
+    Id,
+    AssetId,
+    State,
+    StartedAt,
+    EndedAt,
+    Reason,
+    DowntimeId,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum DowntimeEvents {
+    Table,
+    Id,
+    AssetId,
+    WorkOrderId,
+    StartedAt,
+    EndedAt,
+    Planned,
+    Reason,
+    Version,
+    CreatedBy,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Meters {
+    Table,
+    Id,
+    AssetId,
+    Code,
+    Name,
+    Kind,
+    Unit,
+    LastValue,
+    LastReadAt,
+    Version,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum MeterReadings {
+    Table,
+    Id,
+    MeterId,
+    ReadAt,
+    Value,
+    Source,
+    CreatedBy,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum WorkOrders {
+    Table,
+    Id,
+    SiteId,
+    AssetId,
+    Number,
+    Title,
+    Description,
+    Type,
+    Priority,
+    Status,
+    HoldReason,
+    RequestId,
+    CreatedBy,
+    AssigneeId,
+    DueAt,
+    StartedAt,
+    CompletedAt,
+    ClosedAt,
+    FailureImpact,
+    FailureMode,
+    FailureMechanism,
+    FailureCause,
+    FailureDetection,
+    FailureActivity,
+    FailureNotes,
+    Attachments,
+    Version,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum WorkRequests {
+    Table,
+    Id,
+    SiteId,
+    AssetId,
+    Number,
+    Title,
+    Description,
+    Priority,
+    Status,
+    RejectReason,
+    WorkOrderId,
+    RequesterName,
+    RequestedBy,
+    Attachments,
+    Version,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum WorkOrderStatusChanges {
+    Table,
+    Id,
+    WorkOrderId,
+    FromStatus,
+    ToStatus,
+    Reason,
+    ChangedBy,
+    ChangedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum LaborEntries {
+    Table,
+    Id,
+    WorkOrderId,
+    UserId,
+    Craft,
+    StartedAt,
+    EndedAt,
+    Minutes,
+    Notes,
+    CreatedBy,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum WorkOrderComments {
+    Table,
+    Id,
+    WorkOrderId,
+    AuthorId,
+    Body,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum FailureCodes {
+    Table,
+    Kind,
+    Code,
+    Label,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Counters {
+    Table,
+    Name,
+    Value,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum IdempotencyKeys {
+    Table,
+    UserId,
+    Key,
+    RequestHash,
+    StatusCode,
+    ResponseBody,
+    ResponseHeaders,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum AuditLog {
+    Table,
+    Seq,
+    At,
+    ActorId,
+    ActorName,
+    Action,
+    Entity,
+    EntityId,
+    OldValue,
+    NewValue,
+    Reason,
+    PrevHash,
+    Hash,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum AuditHead {
+    Table,
+    Id,
+    Seq,
+    Hash,
+}
+
+/// Every table Overhaul owns, parents before children (the order backups are written and
+/// restored in).
+pub const TABLES: &[&str] = &[
+    "sites",
+    "users",
+    "user_roles",
+    "api_tokens",
+    "assets",
+    "meters",
+    "meter_readings",
+    "work_requests",
+    "work_orders",
+    "downtime_events",
+    "asset_state_intervals",
+    "work_order_status_changes",
+    "labor_entries",
+    "work_order_comments",
+    "failure_codes",
+    "counters",
+    "idempotency_keys",
+    "audit_log",
+    "audit_head",
+];
