@@ -107,6 +107,17 @@ impl Db {
         crate::dialect::seed_reference_data(self).await
     }
 
+    /// SQLite only: `false` relaxes fsync to the end of each WAL checkpoint (for bulk seeding
+    /// of a demo, where losing the last commits on power loss is acceptable); `true` restores
+    /// the durable default.
+    pub async fn set_durable(&self, durable: bool) -> StoreResult<()> {
+        if let Db::Sqlite { write, .. } = self {
+            let sql = if durable { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" };
+            sqlx::query(sql).execute(write).await?;
+        }
+        Ok(())
+    }
+
     /// True when the database answers.
     pub async fn ping(&self) -> bool {
         match self {
@@ -237,15 +248,6 @@ impl Tx {
                     .await?
                     .rows_affected()
             }
-        };
-        Ok(n)
-    }
-
-    /// Runs plain SQL that is the same on both backends (used by the dialect module).
-    pub(crate) async fn execute_raw(&mut self, sql: &'static str) -> StoreResult<u64> {
-        let n = match &mut self.inner {
-            TxInner::Sqlite(tx) => sqlx::query(sql).execute(&mut **tx).await?.rows_affected(),
-            TxInner::Postgres(tx) => sqlx::query(sql).execute(&mut **tx).await?.rows_affected(),
         };
         Ok(n)
     }

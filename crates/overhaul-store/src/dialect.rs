@@ -59,6 +59,29 @@ pub async fn next_counter(tx: &mut Tx, name: &str) -> StoreResult<i64> {
     Ok(v.value)
 }
 
+/// Reserves `n` consecutive numbers of a counter; returns the first.
+pub async fn reserve_counter(tx: &mut Tx, name: &str, n: i64) -> StoreResult<i64> {
+    #[derive(sqlx::FromRow)]
+    struct V {
+        value: i64,
+    }
+    let v: V = tx
+        .fetch_one(
+            Query::insert()
+                .into_table(Counters::Table)
+                .columns([Counters::Name, Counters::Value])
+                .values_panic([name.into(), n.into()])
+                .on_conflict(
+                    OnConflict::column(Counters::Name)
+                        .value(Counters::Value, Expr::col((Counters::Table, Counters::Value)).add(n))
+                        .to_owned(),
+                )
+                .returning_col(Counters::Value),
+        )
+        .await?;
+    Ok(v.value - n + 1)
+}
+
 /// Writes the ISO 14224 code lists shipped with this version (idempotent).
 pub(crate) async fn seed_reference_data(db: &Db) -> StoreResult<()> {
     let mut tx = db
@@ -89,7 +112,68 @@ pub async fn checkpoint(db: &Db) -> StoreResult<()> {
     Ok(())
 }
 
-#[allow(dead_code)]
-pub(crate) async fn noop(tx: &mut Tx) -> StoreResult<u64> {
-    tx.execute_raw("SELECT 1").await
+/// Counts for the landing page.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// (code, name, assets, open work orders) per site.
+    pub sites: Vec<(String, String, i64, i64)>,
+    pub assets: i64,
+    pub work_orders: i64,
+    pub open_work_orders: i64,
+    pub work_requests: i64,
+}
+
+pub async fn stats(db: &Db) -> StoreResult<Stats> {
+    use crate::schema::{Assets, Sites, WorkOrders, WorkRequests};
+    #[derive(sqlx::FromRow)]
+    struct N {
+        n: i64,
+    }
+    #[derive(sqlx::FromRow)]
+    struct SiteRow {
+        code: String,
+        name: String,
+        assets: i64,
+        open: i64,
+    }
+    let count = |t: sea_query::DynIden| Query::select().expr_as(Expr::cust("COUNT(*)"), "n").from(t).to_owned();
+    let open: Vec<String> = overhaul_core::work_order::WorkOrderStatus::open_statuses()
+        .iter()
+        .map(|s| s.as_str().to_owned())
+        .collect();
+    let assets: N = db.fetch_one(&count(sea_query::IntoIden::into_iden(Assets::Table))).await?;
+    let wos: N = db.fetch_one(&count(sea_query::IntoIden::into_iden(WorkOrders::Table))).await?;
+    let reqs: N = db.fetch_one(&count(sea_query::IntoIden::into_iden(WorkRequests::Table))).await?;
+    let open_n: N = db
+        .fetch_one(
+            count(sea_query::IntoIden::into_iden(WorkOrders::Table))
+                .and_where(Expr::col(WorkOrders::Status).is_in(open.clone())),
+        )
+        .await?;
+    let per_site: Vec<SiteRow> = db
+        .fetch_all(
+            Query::select()
+                .column((Sites::Table, Sites::Code))
+                .column((Sites::Table, Sites::Name))
+                .expr_as(
+                    Expr::cust("(SELECT COUNT(*) FROM assets a WHERE a.site_id = sites.id)"),
+                    "assets",
+                )
+                .expr_as(
+                    Expr::cust(
+                        "(SELECT COUNT(*) FROM work_orders w WHERE w.site_id = sites.id AND w.status IN ('requested','approved','planned','ready','scheduled','in_progress','on_hold'))",
+                    ),
+                    "open",
+                )
+                .from(Sites::Table)
+                .order_by((Sites::Table, Sites::Code), sea_query::Order::Asc),
+        )
+        .await?;
+    Ok(Stats {
+        sites: per_site.into_iter().map(|r| (r.code, r.name, r.assets, r.open)).collect(),
+        assets: assets.n,
+        work_orders: wos.n,
+        open_work_orders: open_n.n,
+        work_requests: reqs.n,
+    })
 }

@@ -427,3 +427,21 @@ pub type Attachments = sqlx::types::Json<Vec<String>>;
 pub fn attachments(v: Vec<String>) -> Attachments {
     sqlx::types::Json(v)
 }
+
+/// Inserts many work orders in multi-row statements, each with its audit record (imports and
+/// benchmark seeding). Status history rows are not written: imported work arrives in its final
+/// state.
+pub async fn insert_many(tx: &mut Tx, rows: &[WorkOrder]) -> StoreResult<()> {
+    for chunk in rows.chunks(500) {
+        let mut q = Query::insert();
+        q.into_table(WorkOrders::Table).columns(COLS);
+        for w in chunk {
+            q.values_panic(values(w).map(sea_query::Expr::from));
+        }
+        tx.execute(&q).await?;
+        for w in chunk {
+            tx.audit(PendingAudit::new("import", "work_order", w.id).new_value(w));
+        }
+    }
+    Ok(())
+}

@@ -1,1 +1,339 @@
-fn main() {}
+//! `overhaul`: the command line. Parses arguments, wires the layers together, nothing more.
+
+mod bench;
+mod demo;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use overhaul_app::{App, Ctx, Db};
+use overhaul_core::role::Role;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "overhaul", version, about = "Maintenance operations management (CMMS): assets, requests, work orders, audit trail.")]
+struct Cli {
+    /// Database: sqlite://FILE (default) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "OVERHAUL_DATABASE_URL", default_value = "sqlite://overhaul.db")]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (API, landing page, /healthz, /readyz, /metrics).
+    Serve {
+        #[arg(long, env = "OVERHAUL_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Seed a demo plant into a fresh database and serve it.
+    Demo {
+        #[arg(long, env = "OVERHAUL_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Delete an existing SQLite demo database first.
+        #[arg(long)]
+        fresh: bool,
+        /// Seed only, do not serve.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Ask a running server whether it is ready (exit 0) or not (exit 1).
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Write a consistent online backup to FILE.
+    Backup { file: PathBuf },
+    /// Restore a backup FILE into an empty database.
+    Restore { file: PathBuf },
+    /// Measure the API over loopback on a fresh database (see docs/benchmarks.md).
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Site code the role applies to; omit for all sites.
+        #[arg(long)]
+        site: Option<String>,
+        /// Read the password from standard input (one line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it (once).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain: exit 0 when intact, 1 naming the first bad record.
+    Verify,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s)
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    init_logging(matches!(cli.command, Command::Serve { .. } | Command::Demo { .. }));
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(server: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if server { "info" } else { "warn" };
+    let filter = EnvFilter::try_from_env("OVERHAUL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let text = std::env::var("OVERHAUL_LOG_FORMAT").is_ok_and(|v| v == "text");
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if text || !server {
+        b.init();
+    } else {
+        b.json().flatten_event(true).with_current_span(true).init();
+    }
+}
+
+async fn open(url: &str) -> Result<Db> {
+    let db = Db::connect(url).await.with_context(|| format!("cannot open the database {}", redact(url)))?;
+    db.migrate().await.context("cannot migrate the database")?;
+    Ok(db)
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn serve(db: Db, listen: &str) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = ?db.backend(), "serving");
+    let router = overhaul_server::build_app(App::new(db.clone()));
+    overhaul_server::serve(listener, router, shutdown_signal()).await?;
+    overhaul_store::dialect::checkpoint(&db).await.ok();
+    db.close().await;
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let url = cli.database_url.clone();
+    match cli.command {
+        Command::Serve { listen } => {
+            let db = open(&url).await?;
+            serve(db, &listen).await?;
+        }
+        Command::Demo { listen, fresh, no_serve } => {
+            let url = if url == "sqlite://overhaul.db" && std::env::var("OVERHAUL_DATABASE_URL").is_err() {
+                "sqlite://overhaul-demo.db".to_owned()
+            } else {
+                url
+            };
+            if fresh && let Some(path) = url.strip_prefix("sqlite://") {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                }
+            }
+            let db = open(&url).await?;
+            let app = App::new(db.clone());
+            let logins = demo::seed(&app).await?;
+            println!("{logins}");
+            if !no_serve {
+                println!("Overhaul demo: http://{listen}/  (Ctrl-C to stop)");
+                serve(db, &listen).await?;
+            }
+        }
+        Command::Migrate => {
+            let db = open(&url).await?;
+            db.close().await;
+            println!("migrations applied");
+        }
+        Command::Healthcheck { url: base } => {
+            let target = format!("{}/readyz", base.trim_end_matches('/'));
+            let ok = reqwest::Client::new()
+                .get(&target)
+                .timeout(std::time::Duration::from_secs(5))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if !ok {
+                eprintln!("error: {target} is not ready");
+                return Ok(ExitCode::from(1));
+            }
+            println!("ready");
+        }
+        Command::Openapi => println!("{}", overhaul_server::openapi_json()),
+        Command::User { command: UserCommand::Add { email, name, role, site, password_stdin } } => {
+            let db = open(&url).await?;
+            let app = App::new(db);
+            let password = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                Some(s.lines().next().unwrap_or("").to_owned())
+            } else {
+                None
+            };
+            let site_id = match site {
+                Some(code) => Some(
+                    overhaul_store::site::by_code(&app.db, &code)
+                        .await?
+                        .with_context(|| format!("no site with code {code}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let ctx = Ctx::system("cli", chrono::Utc::now());
+            let u = app
+                .create_user(
+                    &ctx,
+                    overhaul_app::users::NewUser {
+                        email,
+                        name,
+                        password,
+                        roles: vec![overhaul_app::users::NewGrant { role, site_id }],
+                    },
+                )
+                .await
+                .map_err(app_err)?;
+            println!("user {} created ({})", u.user.email, u.user.id);
+        }
+        Command::Token { command: TokenCommand::Create { email, name } } => {
+            let app = App::new(open(&url).await?);
+            let ctx = Ctx::system("cli", chrono::Utc::now());
+            let t = app.create_token(&ctx, &email, name.as_deref()).await.map_err(app_err)?;
+            println!("{}", t.token.0);
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let app = App::new(open(&url).await?);
+            let ctx = Ctx::system("cli", chrono::Utc::now());
+            match app.verify_audit(&ctx).await.map_err(app_err)? {
+                overhaul_store::audit::Verification::Intact { records } => {
+                    println!("audit trail intact: {records} records");
+                }
+                overhaul_store::audit::Verification::Broken(b) => {
+                    eprintln!("error: audit trail broken: {b}");
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+        Command::Backup { file } => {
+            let db = open(&url).await?;
+            let n = overhaul_store::backup::backup(&db, &file).await?;
+            match db.backend() {
+                overhaul_app::Backend::Sqlite => println!("backup written to {}", file.display()),
+                overhaul_app::Backend::Postgres => println!("backup of {n} rows written to {}", file.display()),
+            }
+        }
+        Command::Restore { file } => {
+            if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+                overhaul_store::backup::restore_sqlite(&file, std::path::Path::new(path))?;
+                let db = open(&url).await?;
+                verify_after_restore(&db).await?;
+            } else {
+                let db = open(&url).await?;
+                let n = overhaul_store::backup::restore_postgres(&db, &file).await?;
+                verify_after_restore(&db).await?;
+                println!("{n} rows restored");
+            }
+            println!("restored {} into {}", file.display(), redact(&url));
+        }
+        Command::Bench(args) => bench::run(args).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn verify_after_restore(db: &Db) -> Result<()> {
+    match overhaul_store::audit::verify(db).await? {
+        overhaul_store::audit::Verification::Intact { records } => {
+            println!("audit trail intact after restore: {records} records");
+            Ok(())
+        }
+        overhaul_store::audit::Verification::Broken(b) => bail!("the restored audit trail is broken: {b}"),
+    }
+}
+
+fn app_err(e: overhaul_app::AppError) -> anyhow::Error {
+    match &e {
+        overhaul_app::AppError::Invalid(i) => anyhow::anyhow!("{i}"),
+        _ => anyhow::anyhow!("{e}"),
+    }
+}
