@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod meter;
 pub mod schema;
 pub mod site;
+pub mod testing;
 pub mod user;
 pub mod work_order;
 pub mod work_request;
