@@ -82,6 +82,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             .and_then(|r| r.split('`').next());
         let field = match (named, path.as_str()) {
             (Some(n), "." | "") => n.to_owned(),
+            // serde_path_to_error already ends the path with an unknown field's name
+            (Some(n), p) if p == n || p.ends_with(&format!(".{n}")) => p.to_owned(),
             (Some(n), p) => format!("{p}.{n}"),
             (None, "." | "") => "body".to_owned(),
             (None, p) => p.to_owned(),
