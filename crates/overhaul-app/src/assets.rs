@@ -141,7 +141,7 @@ fn criticality_parts(c: &mut Checks, k: Option<Criticality>) -> (Option<i64>, Op
 
 impl App {
     pub(crate) async fn load_asset(&self, ctx: &Ctx, id: Uuid, action: Action) -> AppResult<Asset> {
-        let a = asset::get(&self.db, id).await.map_err(|_| AppError::NotFound("asset"))?;
+        let a = asset::get(&self.db, id).await.map_err(crate::missing("asset"))?;
         ctx.actor.check(a.site_id, action, "asset")?;
         Ok(a)
     }
@@ -150,7 +150,7 @@ impl App {
         // The site must exist and be writable by the actor before anything else is said.
         let site = overhaul_store::site::get(&self.db, input.site_id)
             .await
-            .map_err(|_| AppError::invalid("site_id", "no such site"))?;
+            .map_err(crate::missing_ref("site_id", "no such site"))?;
         ctx.actor
             .check(site.id, Action::EditAssets, "site")
             .map_err(|e| match e {
@@ -176,10 +176,11 @@ impl App {
                     c.push("parent_id", "the parent belongs to another site");
                     None
                 }
-                Err(_) => {
+                Err(overhaul_store::StoreError::NotFound) => {
                     c.push("parent_id", "no such asset");
                     None
                 }
+                Err(e) => return Err(e.into()),
             },
             None => None,
         };
@@ -330,7 +331,8 @@ impl App {
                             parent_level = AssetLevel::parse(&np.level).ok();
                         }
                     }
-                    Err(_) => c.push("parent_id", "no such asset"),
+                    Err(overhaul_store::StoreError::NotFound) => c.push("parent_id", "no such asset"),
+                    Err(e) => return Err(e.into()),
                 },
             }
         } else if let Some(pid) = old.parent_id {
@@ -400,7 +402,6 @@ impl App {
         if a.status == AssetStatus::Decommissioned.as_str() {
             return Err(AppError::rule("the asset is already decommissioned"));
         }
-        let mut tx = ctx.begin(&self.db).await?;
         let open_children = asset::list(
             &self.db,
             &AssetFilter { parent_id: Some(id), limit: 10_000, ..AssetFilter::default() },
@@ -410,11 +411,11 @@ impl App {
         .filter(|ch| ch.status != AssetStatus::Decommissioned.as_str())
         .count();
         if open_children > 0 {
-            tx.rollback().await?;
             return Err(AppError::rule(format!(
                 "{open_children} child asset(s) are still in service; decommission or move them first"
             )));
         }
+        let mut tx = ctx.begin(&self.db).await?;
         asset::splice_state(
             &mut tx,
             id,
@@ -494,11 +495,7 @@ impl App {
 
     /// Ends an open downtime: the asset returns to the state it had before the downtime began.
     pub async fn end_downtime(&self, ctx: &Ctx, downtime_id: Uuid, input: EndDowntime) -> AppResult<Downtime> {
-        let mut tx = ctx.begin(&self.db).await?;
-        let old = asset::get_downtime(&mut tx, downtime_id)
-            .await
-            .map_err(|_| AppError::NotFound("downtime"))?;
-        tx.rollback().await?;
+        let old = asset::get_downtime(&self.db, downtime_id).await.map_err(crate::missing("downtime"))?;
         let a = self.load_asset(ctx, old.asset_id, Action::RecordDowntime).await?;
         if old.ended_at.is_some() {
             return Err(AppError::rule("this downtime has already ended"));

@@ -83,3 +83,19 @@ fn conflict_message(constraint: &str) -> String {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Maps "no such row" to a 404 naming `what`; any other storage failure stays an error.
+pub(crate) fn missing(what: &'static str) -> impl Fn(StoreError) -> AppError {
+    move |e| match e {
+        StoreError::NotFound => AppError::NotFound(what),
+        e => AppError::from(e),
+    }
+}
+
+/// Maps "no such row" to a field error (a reference in the input that does not exist).
+pub(crate) fn missing_ref(field: &'static str, message: &'static str) -> impl Fn(StoreError) -> AppError {
+    move |e| match e {
+        StoreError::NotFound => AppError::invalid(field, message),
+        e => AppError::from(e),
+    }
+}

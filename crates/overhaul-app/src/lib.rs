@@ -15,6 +15,7 @@ pub mod work_requests;
 
 pub use access::{Action, Actor, Principal};
 pub use error::{AppError, AppResult};
+pub(crate) use error::{missing, missing_ref};
 pub use overhaul_store::{Backend, Db};
 
 use chrono::{DateTime, Utc};

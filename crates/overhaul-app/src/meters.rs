@@ -75,7 +75,7 @@ impl App {
     }
 
     async fn load_meter(&self, ctx: &Ctx, id: Uuid, action: Action) -> AppResult<Meter> {
-        let m = meter::get(&self.db, id).await.map_err(|_| AppError::NotFound("meter"))?;
+        let m = meter::get(&self.db, id).await.map_err(crate::missing("meter"))?;
         self.load_asset(ctx, m.asset_id, action).await.map_err(|e| match e {
             AppError::NotFound(_) => AppError::NotFound("meter"),
             e => e,
@@ -103,15 +103,23 @@ impl App {
         if input.len() > 10_000 {
             return Err(AppError::invalid("readings", "at most 10000 readings per request"));
         }
+        let field = |i: usize, f: &str| if input.len() == 1 { f.to_owned() } else { format!("readings[{i}].{f}") };
+        // Access is checked for every meter before the transaction opens.
+        let mut checked = std::collections::HashSet::new();
+        for (i, r) in input.iter().enumerate() {
+            if checked.insert(r.meter_id) {
+                match self.load_meter(ctx, r.meter_id, Action::RecordReadings).await {
+                    Ok(_) => {}
+                    Err(AppError::NotFound(_)) => return Err(AppError::invalid(&field(i, "meter_id"), "no such meter")),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
         let mut tx = ctx.begin(&self.db).await?;
         let mut out = Vec::with_capacity(input.len());
         for (i, r) in input.iter().enumerate() {
-            let field = |f: &str| if input.len() == 1 { f.to_owned() } else { format!("readings[{i}].{f}") };
-            let m = match self.load_meter(ctx, r.meter_id, Action::RecordReadings).await {
-                Ok(_) => meter::get_for_update(&mut tx, r.meter_id).await?,
-                Err(AppError::NotFound(_)) => return Err(AppError::invalid(&field("meter_id"), "no such meter")),
-                Err(e) => return Err(e),
-            };
+            let field = |f: &str| field(i, f);
+            let m = meter::get_for_update(&mut tx, r.meter_id).await?;
             let kind = MeterKind::parse(&m.kind).map_err(AppError::Internal)?;
             let read_at = overhaul_core::time::micros(r.read_at.unwrap_or(ctx.now));
             if read_at > ctx.now + chrono::Duration::minutes(5) {

@@ -88,7 +88,7 @@ impl App {
     }
 
     pub async fn get_site(&self, ctx: &Ctx, id: Uuid) -> AppResult<SiteView> {
-        let s = site::get(&self.db, id).await.map_err(|_| AppError::NotFound("site"))?;
+        let s = site::get(&self.db, id).await.map_err(crate::missing("site"))?;
         ctx.actor.check(s.id, Action::Read, "site")?;
         Ok(s.into())
     }
@@ -103,7 +103,7 @@ impl App {
     }
 
     pub async fn update_site(&self, ctx: &Ctx, id: Uuid, if_version: Option<i64>, p: SitePatch) -> AppResult<SiteView> {
-        let old = site::get(&self.db, id).await.map_err(|_| AppError::NotFound("site"))?;
+        let old = site::get(&self.db, id).await.map_err(crate::missing("site"))?;
         ctx.actor.check(old.id, Action::ManageUsers, "site")?;
         if if_version.is_some_and(|v| v != old.version) {
             return Err(AppError::Stale);

@@ -69,10 +69,12 @@ impl App {
             c.push("roles", "give the user at least one role");
         }
         for (i, g) in input.roles.iter().enumerate() {
-            if let Some(s) = g.site_id
-                && overhaul_store::site::get(&self.db, s).await.is_err()
-            {
-                c.push(format!("roles[{i}].site_id"), "no such site");
+            if let Some(s) = g.site_id {
+                match overhaul_store::site::get(&self.db, s).await {
+                    Ok(_) => {}
+                    Err(overhaul_store::StoreError::NotFound) => c.push(format!("roles[{i}].site_id"), "no such site"),
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         c.finish()?;
@@ -131,7 +133,7 @@ impl App {
         if ctx.actor.user_id() != Some(id) {
             ctx.actor.check_global(Action::ManageUsers)?;
         }
-        let u = user::get(&self.db, id).await.map_err(|_| AppError::NotFound("user"))?;
+        let u = user::get(&self.db, id).await.map_err(crate::missing("user"))?;
         let roles = user::roles(&self.db, u.id).await?;
         Ok(UserView { user: u, roles })
     }

@@ -172,7 +172,7 @@ fn apply_code(c: &mut Checks, field: &str, kind: FailureCodeKind, v: &Option<Opt
 
 impl App {
     pub(crate) async fn load_work_order(&self, ctx: &Ctx, id: Uuid, action: Action) -> AppResult<WorkOrder> {
-        let w = work_order::get(&self.db, id).await.map_err(|_| AppError::NotFound("work order"))?;
+        let w = work_order::get(&self.db, id).await.map_err(crate::missing("work order"))?;
         ctx.actor.check(w.site_id, action, "work order")?;
         Ok(w)
     }
@@ -187,11 +187,11 @@ impl App {
         Ok(())
     }
 
-    /// Validates and inserts a work order inside `tx` (shared by create and request conversion).
-    pub(crate) async fn insert_work_order(
+    /// Validates a new work order and returns it without a number (all reads happen here, before
+    /// any transaction is opened, so a request never holds two pooled connections at once).
+    pub(crate) async fn prepare_work_order(
         &self,
         ctx: &Ctx,
-        tx: &mut Tx,
         input: NewWorkOrder,
         request_id: Option<Uuid>,
     ) -> AppResult<WorkOrder> {
@@ -211,12 +211,11 @@ impl App {
         }
         self.check_assignee(&mut c, a.site_id, input.assignee_id).await?;
         c.finish()?;
-        let n = overhaul_store::dialect::next_counter(tx, "work_order").await?;
-        let w = WorkOrder {
+        Ok(WorkOrder {
             id: Uuid::now_v7(),
             site_id: a.site_id,
             asset_id: a.id,
-            number: format!("WO-{n:06}"),
+            number: String::new(),
             title: title.unwrap_or_default(),
             description: description.unwrap_or_default(),
             kind: input.kind.as_str().to_owned(),
@@ -241,7 +240,13 @@ impl App {
             version: 1,
             created_at: ctx.now,
             updated_at: ctx.now,
-        };
+        })
+    }
+
+    /// Numbers and stores a prepared work order with its first status-history row.
+    pub(crate) async fn store_work_order(&self, ctx: &Ctx, tx: &mut Tx, mut w: WorkOrder) -> AppResult<WorkOrder> {
+        let n = overhaul_store::dialect::next_counter(tx, "work_order").await?;
+        w.number = format!("WO-{n:06}");
         work_order::insert(tx, &w).await?;
         work_order::insert_status_change(
             tx,
@@ -260,8 +265,9 @@ impl App {
     }
 
     pub async fn create_work_order(&self, ctx: &Ctx, input: NewWorkOrder) -> AppResult<WorkOrderView> {
+        let draft = self.prepare_work_order(ctx, input, None).await?;
         let mut tx = ctx.begin(&self.db).await?;
-        let w = self.insert_work_order(ctx, &mut tx, input, None).await?;
+        let w = self.store_work_order(ctx, &mut tx, draft).await?;
         tx.commit().await?;
         Ok(w.into())
     }

@@ -109,7 +109,7 @@ impl App {
     }
 
     async fn load_request(&self, ctx: &Ctx, id: Uuid, action: Action) -> AppResult<WorkRequest> {
-        let r = work_request::get(&self.db, id).await.map_err(|_| AppError::NotFound("work request"))?;
+        let r = work_request::get(&self.db, id).await.map_err(crate::missing("work request"))?;
         ctx.actor.check(r.site_id, action, "work request")?;
         Ok(r)
     }
@@ -206,8 +206,9 @@ impl App {
             assignee_id: None,
             attachments: old.attachments.0.clone(),
         };
+        let draft = self.prepare_work_order(ctx, wo_input, Some(old.id)).await?;
         let mut tx = ctx.begin(&self.db).await?;
-        let wo = self.insert_work_order(ctx, &mut tx, wo_input, Some(old.id)).await?;
+        let wo = self.store_work_order(ctx, &mut tx, draft).await?;
         let mut new = old.clone();
         new.status = WorkRequestStatus::Converted.as_str().to_owned();
         new.work_order_id = Some(wo.id);

@@ -3,7 +3,7 @@
 use crate::audit::PendingAudit;
 use crate::db::Tx;
 use crate::error::{StoreResult, parse_stored};
-use crate::schema::{AssetStateIntervals, Assets, DowntimeEvents, MeterReadings, Meters, WorkOrders, WorkRequests};
+use crate::schema::{AssetStateIntervals, Assets, DowntimeEvents, Meters, WorkOrders, WorkRequests};
 use crate::{Db, StoreError};
 use chrono::{DateTime, Utc};
 use overhaul_core::asset::AssetStatus;
@@ -574,8 +574,8 @@ pub async fn end_downtime(tx: &mut Tx, old: &Downtime, new: &Downtime) -> StoreR
     Ok(())
 }
 
-pub async fn get_downtime(tx: &mut Tx, id: Uuid) -> StoreResult<Downtime> {
-    tx.fetch_one(
+pub async fn get_downtime(db: &Db, id: Uuid) -> StoreResult<Downtime> {
+    db.fetch_one(
         Query::select()
             .columns(DT_COLS)
             .from(DowntimeEvents::Table)
@@ -603,21 +603,4 @@ pub async fn list_downtime(db: &Db, f: &DowntimeFilter) -> StoreResult<Vec<Downt
         q.and_where(Expr::col(DowntimeEvents::WorkOrderId).eq(w));
     }
     db.fetch_all(&q).await
-}
-
-/// Whether any reading exists on any meter of the asset (part of the history check).
-pub async fn has_readings(tx: &mut Tx, asset_id: Uuid) -> StoreResult<bool> {
-    let c: Count = tx
-        .fetch_one(
-            Query::select()
-                .expr_as(Expr::cust("COUNT(*)"), "n")
-                .from(MeterReadings::Table)
-                .inner_join(
-                    Meters::Table,
-                    Expr::col((Meters::Table, Meters::Id)).equals((MeterReadings::Table, MeterReadings::MeterId)),
-                )
-                .and_where(Expr::col((Meters::Table, Meters::AssetId)).eq(asset_id)),
-        )
-        .await?;
-    Ok(c.n > 0)
 }

@@ -129,3 +129,30 @@ async fn failure_code_lists() {
     let r = api.get(&api.admin, "/api/v1/failure-codes?kind=colour").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn many_concurrent_creates_all_succeed_with_unique_numbers() {
+    // More clients than database connections: a request must never hold one pooled connection
+    // while waiting for another (that deadlocked on PostgreSQL once).
+    let api = std::sync::Arc::new(Api::start().await);
+    let site = api.site("S").await;
+    let area = api.asset(&site, None, "A", "area").await;
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let api = api.clone();
+        let area = area.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = api.post(&api.admin, "/api/v1/work-orders", json!({"asset_id": area, "title": format!("n{i}"), "type": "corrective", "priority": "normal"})).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.body["number"].as_str().unwrap_or("").to_owned()
+        }));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        numbers.push(t.await.expect("task"));
+    }
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 64);
+    assert_eq!(api.get(&api.admin, "/api/v1/audit/verify").await.body["intact"], json!(true));
+}
