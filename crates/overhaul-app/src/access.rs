@@ -35,29 +35,71 @@ pub const PERMISSIONS: &[(Role, &[Action])] = &[
     (
         Role::Admin,
         &[
-            Read, ManageSites, ManageUsers, EditAssets, RecordReadings, CreateRequest, TriageRequest,
-            CreateWorkOrder, PlanWork, ExecuteWork, RecordLabor, RecordDowntime, Comment, ReadAudit,
+            Read,
+            ManageSites,
+            ManageUsers,
+            EditAssets,
+            RecordReadings,
+            CreateRequest,
+            TriageRequest,
+            CreateWorkOrder,
+            PlanWork,
+            ExecuteWork,
+            RecordLabor,
+            RecordDowntime,
+            Comment,
+            ReadAudit,
         ],
     ),
     (
         Role::Manager,
         &[
-            Read, EditAssets, RecordReadings, CreateRequest, TriageRequest, CreateWorkOrder, PlanWork,
-            ExecuteWork, RecordLabor, RecordDowntime, Comment, ReadAudit,
+            Read,
+            EditAssets,
+            RecordReadings,
+            CreateRequest,
+            TriageRequest,
+            CreateWorkOrder,
+            PlanWork,
+            ExecuteWork,
+            RecordLabor,
+            RecordDowntime,
+            Comment,
+            ReadAudit,
         ],
     ),
     (
         Role::Planner,
         &[
-            Read, EditAssets, RecordReadings, CreateRequest, TriageRequest, CreateWorkOrder, PlanWork,
-            RecordLabor, RecordDowntime, Comment,
+            Read,
+            EditAssets,
+            RecordReadings,
+            CreateRequest,
+            TriageRequest,
+            CreateWorkOrder,
+            PlanWork,
+            RecordLabor,
+            RecordDowntime,
+            Comment,
         ],
     ),
     (
         Role::Technician,
-        &[Read, RecordReadings, CreateRequest, CreateWorkOrder, ExecuteWork, RecordLabor, RecordDowntime, Comment],
+        &[
+            Read,
+            RecordReadings,
+            CreateRequest,
+            CreateWorkOrder,
+            ExecuteWork,
+            RecordLabor,
+            RecordDowntime,
+            Comment,
+        ],
     ),
-    (Role::Operator, &[Read, RecordReadings, CreateRequest, RecordDowntime, Comment]),
+    (
+        Role::Operator,
+        &[Read, RecordReadings, CreateRequest, RecordDowntime, Comment],
+    ),
     (Role::Storekeeper, &[Read, CreateRequest, Comment]),
     (Role::Auditor, &[Read, ReadAudit]),
 ];
@@ -216,8 +258,14 @@ mod tests {
             grants: vec![(Some(a), Role::Technician)],
         });
         assert!(tech_a.check(a, ExecuteWork, "work order").is_ok());
-        assert!(matches!(tech_a.check(a, PlanWork, "work order"), Err(AppError::Forbidden(_))));
-        assert!(matches!(tech_a.check(b, Read, "work order"), Err(AppError::NotFound(_))));
+        assert!(matches!(
+            tech_a.check(a, PlanWork, "work order"),
+            Err(AppError::Forbidden(_))
+        ));
+        assert!(matches!(
+            tech_a.check(b, Read, "work order"),
+            Err(AppError::NotFound(_))
+        ));
         assert_eq!(tech_a.visible_sites(), Some(vec![a]));
         assert!(tech_a.check_global(ManageSites).is_err());
 

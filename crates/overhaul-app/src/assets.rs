@@ -4,7 +4,8 @@ use crate::access::Action;
 use crate::{App, AppError, AppResult, Ctx, Page, cursor, page_limit};
 use chrono::{DateTime, Utc};
 use overhaul_core::asset::{
-    AssetLevel, AssetStatus, Criticality, RiskBand, check_no_cycle, check_placement, parse_equipment_class,
+    AssetLevel, AssetStatus, Criticality, RiskBand, check_no_cycle, check_placement,
+    parse_equipment_class,
 };
 use overhaul_core::asset_state::Span;
 use overhaul_core::validation::{Checks, Code, parse_line};
@@ -73,12 +74,16 @@ pub struct AssetView {
 impl From<Asset> for AssetView {
     fn from(asset: Asset) -> Self {
         let criticality = match (asset.consequence, asset.likelihood) {
-            (Some(c), Some(l)) => Criticality::new(c as u8, l as u8).ok().map(|k| CriticalityView {
-                consequence: k.consequence,
-                likelihood: k.likelihood,
-                score: k.score(),
-                band: k.band(),
-            }),
+            (Some(c), Some(l)) => {
+                Criticality::new(c as u8, l as u8)
+                    .ok()
+                    .map(|k| CriticalityView {
+                        consequence: k.consequence,
+                        likelihood: k.likelihood,
+                        score: k.score(),
+                        band: k.band(),
+                    })
+            }
             _ => None,
         };
         Self { asset, criticality }
@@ -128,7 +133,10 @@ fn criticality_parts(c: &mut Checks, k: Option<Criticality>) -> (Option<i64>, Op
     match k {
         None => (None, None),
         Some(k) => match Criticality::new(k.consequence, k.likelihood) {
-            Ok(k) => (Some(i64::from(k.consequence)), Some(i64::from(k.likelihood))),
+            Ok(k) => (
+                Some(i64::from(k.consequence)),
+                Some(i64::from(k.likelihood)),
+            ),
             Err(errs) => {
                 for (f, m) in errs {
                     c.push(format!("criticality.{f}"), m);
@@ -141,7 +149,9 @@ fn criticality_parts(c: &mut Checks, k: Option<Criticality>) -> (Option<i64>, Op
 
 impl App {
     pub(crate) async fn load_asset(&self, ctx: &Ctx, id: Uuid, action: Action) -> AppResult<Asset> {
-        let a = asset::get(&self.db, id).await.map_err(crate::missing("asset"))?;
+        let a = asset::get(&self.db, id)
+            .await
+            .map_err(crate::missing("asset"))?;
         ctx.actor.check(a.site_id, action, "asset")?;
         Ok(a)
     }
@@ -185,10 +195,15 @@ impl App {
             None => None,
         };
         if input.parent_id.is_none() || parent.is_some() {
-            let parent_level = parent.as_ref().and_then(|p| AssetLevel::parse(&p.level).ok());
+            let parent_level = parent
+                .as_ref()
+                .and_then(|p| AssetLevel::parse(&p.level).ok());
             c.take("level", check_placement(input.level, parent_level));
         }
-        if parent.as_ref().is_some_and(|p| p.status == AssetStatus::Decommissioned.as_str()) {
+        if parent
+            .as_ref()
+            .is_some_and(|p| p.status == AssetStatus::Decommissioned.as_str())
+        {
             c.push("parent_id", "the parent is decommissioned");
         }
         c.finish()?;
@@ -207,7 +222,11 @@ impl App {
             equipment_class: class,
             consequence,
             likelihood,
-            status: input.status.unwrap_or(AssetStatus::Running).as_str().to_owned(),
+            status: input
+                .status
+                .unwrap_or(AssetStatus::Running)
+                .as_str()
+                .to_owned(),
             replacement_value: input.replacement_value,
             version: 1,
             created_at: ctx.now,
@@ -223,7 +242,12 @@ impl App {
         Ok(self.load_asset(ctx, id, Action::Read).await?.into())
     }
 
-    pub async fn asset_by_code(&self, ctx: &Ctx, site_id: Uuid, code: &str) -> AppResult<AssetView> {
+    pub async fn asset_by_code(
+        &self,
+        ctx: &Ctx,
+        site_id: Uuid,
+        code: &str,
+    ) -> AppResult<AssetView> {
         let a = asset::by_code(&self.db, site_id, code)
             .await?
             .ok_or(AppError::NotFound("asset"))?;
@@ -266,7 +290,13 @@ impl App {
         })
     }
 
-    pub async fn update_asset(&self, ctx: &Ctx, id: Uuid, if_version: Option<i64>, p: AssetPatch) -> AppResult<AssetView> {
+    pub async fn update_asset(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        if_version: Option<i64>,
+        p: AssetPatch,
+    ) -> AppResult<AssetView> {
         let old = self.load_asset(ctx, id, Action::EditAssets).await?;
         if if_version.is_some_and(|v| v != old.version) {
             return Err(AppError::Stale);
@@ -319,7 +349,9 @@ impl App {
                     new.path = Asset::child_path(None, old.id);
                 }
                 Some(pid) => match asset::get(&self.db, pid).await {
-                    Ok(np) if np.site_id != old.site_id => c.push("parent_id", "the parent belongs to another site"),
+                    Ok(np) if np.site_id != old.site_id => {
+                        c.push("parent_id", "the parent belongs to another site")
+                    }
                     Ok(np) => {
                         let mut ancestry = vec![np.id];
                         ancestry.extend(np.ancestry());
@@ -331,12 +363,17 @@ impl App {
                             parent_level = AssetLevel::parse(&np.level).ok();
                         }
                     }
-                    Err(overhaul_store::StoreError::NotFound) => c.push("parent_id", "no such asset"),
+                    Err(overhaul_store::StoreError::NotFound) => {
+                        c.push("parent_id", "no such asset")
+                    }
                     Err(e) => return Err(e.into()),
                 },
             }
         } else if let Some(pid) = old.parent_id {
-            parent_level = asset::get(&self.db, pid).await.ok().and_then(|p| AssetLevel::parse(&p.level).ok());
+            parent_level = asset::get(&self.db, pid)
+                .await
+                .ok()
+                .and_then(|p| AssetLevel::parse(&p.level).ok());
         }
         if let Ok(level) = AssetLevel::parse(&new.level)
             && (parent_change.is_some() || p.level.is_some())
@@ -350,10 +387,16 @@ impl App {
             if p.level.is_some() {
                 let children = asset::list(
                     &self.db,
-                    &AssetFilter { parent_id: Some(old.id), limit: 10_000, ..AssetFilter::default() },
+                    &AssetFilter {
+                        parent_id: Some(old.id),
+                        limit: 10_000,
+                        ..AssetFilter::default()
+                    },
                 )
                 .await?;
-                if children.iter().any(|ch| AssetLevel::parse(&ch.level).is_ok_and(|cl| cl.depth() <= level.depth())) {
+                if children.iter().any(|ch| {
+                    AssetLevel::parse(&ch.level).is_ok_and(|cl| cl.depth() <= level.depth())
+                }) {
                     c.push("level", "a child of this asset would no longer be below it");
                 }
             }
@@ -369,7 +412,13 @@ impl App {
             asset::splice_state(
                 &mut tx,
                 old.id,
-                Span { state: s, start: ctx.now, end: None, reason: reason.clone(), downtime_id: None },
+                Span {
+                    state: s,
+                    start: ctx.now,
+                    end: None,
+                    reason: reason.clone(),
+                    downtime_id: None,
+                },
             )
             .await?;
         }
@@ -378,7 +427,12 @@ impl App {
     }
 
     /// Deletes an asset that has no history; one with history must be decommissioned instead.
-    pub async fn delete_asset(&self, ctx: &Ctx, id: Uuid, if_version: Option<i64>) -> AppResult<()> {
+    pub async fn delete_asset(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        if_version: Option<i64>,
+    ) -> AppResult<()> {
         let a = self.load_asset(ctx, id, Action::EditAssets).await?;
         if if_version.is_some_and(|v| v != a.version) {
             return Err(AppError::Stale);
@@ -396,7 +450,12 @@ impl App {
     }
 
     /// Takes an asset out of service for good; its history stays.
-    pub async fn decommission_asset(&self, ctx: &Ctx, id: Uuid, reason: &str) -> AppResult<AssetView> {
+    pub async fn decommission_asset(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        reason: &str,
+    ) -> AppResult<AssetView> {
         let a = self.load_asset(ctx, id, Action::EditAssets).await?;
         let reason = parse_line(reason, 500).map_err(|m| AppError::invalid("reason", m))?;
         if a.status == AssetStatus::Decommissioned.as_str() {
@@ -404,7 +463,11 @@ impl App {
         }
         let open_children = asset::list(
             &self.db,
-            &AssetFilter { parent_id: Some(id), limit: 10_000, ..AssetFilter::default() },
+            &AssetFilter {
+                parent_id: Some(id),
+                limit: 10_000,
+                ..AssetFilter::default()
+            },
         )
         .await?
         .into_iter()
@@ -419,7 +482,13 @@ impl App {
         asset::splice_state(
             &mut tx,
             id,
-            Span { state: AssetStatus::Decommissioned, start: ctx.now, end: None, reason: Some(reason.clone()), downtime_id: None },
+            Span {
+                state: AssetStatus::Decommissioned,
+                start: ctx.now,
+                end: None,
+                reason: Some(reason.clone()),
+                downtime_id: None,
+            },
         )
         .await?;
         asset::set_status(&mut tx, id, AssetStatus::Decommissioned).await?;
@@ -447,7 +516,9 @@ impl App {
         work_order_id: Option<Uuid>,
         input: NewDowntime,
     ) -> AppResult<Downtime> {
-        let a = self.load_asset(ctx, asset_id, Action::RecordDowntime).await?;
+        let a = self
+            .load_asset(ctx, asset_id, Action::RecordDowntime)
+            .await?;
         let mut c = Checks::new();
         let reason = c.take("reason", parse_line(&input.reason, 500));
         let start = overhaul_core::time::micros(input.started_at);
@@ -475,13 +546,23 @@ impl App {
             created_by: ctx.actor.user_id(),
             created_at: ctx.now,
         };
-        let state = if d.planned { AssetStatus::DownPlanned } else { AssetStatus::DownUnplanned };
+        let state = if d.planned {
+            AssetStatus::DownPlanned
+        } else {
+            AssetStatus::DownUnplanned
+        };
         let mut tx = ctx.begin(&self.db).await?;
         asset::insert_downtime(&mut tx, &d).await?;
         let current = asset::splice_state(
             &mut tx,
             asset_id,
-            Span { state, start, end, reason: Some(d.reason.clone()), downtime_id: Some(d.id) },
+            Span {
+                state,
+                start,
+                end,
+                reason: Some(d.reason.clone()),
+                downtime_id: Some(d.id),
+            },
         )
         .await?;
         if let Some(cur) = current
@@ -494,9 +575,18 @@ impl App {
     }
 
     /// Ends an open downtime: the asset returns to the state it had before the downtime began.
-    pub async fn end_downtime(&self, ctx: &Ctx, downtime_id: Uuid, input: EndDowntime) -> AppResult<Downtime> {
-        let old = asset::get_downtime(&self.db, downtime_id).await.map_err(crate::missing("downtime"))?;
-        let a = self.load_asset(ctx, old.asset_id, Action::RecordDowntime).await?;
+    pub async fn end_downtime(
+        &self,
+        ctx: &Ctx,
+        downtime_id: Uuid,
+        input: EndDowntime,
+    ) -> AppResult<Downtime> {
+        let old = asset::get_downtime(&self.db, downtime_id)
+            .await
+            .map_err(crate::missing("downtime"))?;
+        let a = self
+            .load_asset(ctx, old.asset_id, Action::RecordDowntime)
+            .await?;
         if old.ended_at.is_some() {
             return Err(AppError::rule("this downtime has already ended"));
         }
@@ -516,7 +606,13 @@ impl App {
         let current = asset::splice_state(
             &mut tx,
             a.id,
-            Span { state: before, start: end, end: None, reason: Some("downtime ended".into()), downtime_id: None },
+            Span {
+                state: before,
+                start: end,
+                end: None,
+                reason: Some("downtime ended".into()),
+                downtime_id: None,
+            },
         )
         .await?;
         if let Some(cur) = current {
@@ -526,13 +622,25 @@ impl App {
         Ok(new)
     }
 
-    pub async fn list_downtime(&self, ctx: &Ctx, asset_id: Option<Uuid>, work_order_id: Option<Uuid>) -> AppResult<Vec<Downtime>> {
+    pub async fn list_downtime(
+        &self,
+        ctx: &Ctx,
+        asset_id: Option<Uuid>,
+        work_order_id: Option<Uuid>,
+    ) -> AppResult<Vec<Downtime>> {
         if let Some(a) = asset_id {
             self.load_asset(ctx, a, Action::Read).await?;
         }
         if let Some(w) = work_order_id {
             self.load_work_order(ctx, w, Action::Read).await?;
         }
-        Ok(asset::list_downtime(&self.db, &DowntimeFilter { asset_id, work_order_id }).await?)
+        Ok(asset::list_downtime(
+            &self.db,
+            &DowntimeFilter {
+                asset_id,
+                work_order_id,
+            },
+        )
+        .await?)
     }
 }

@@ -21,13 +21,20 @@ impl App {
         let limit = crate::page_limit(q.limit)?;
         Ok(audit::list(
             &self.db,
-            &AuditFilter { entity: q.entity, entity_id: q.entity_id, after_seq: q.after_seq, limit },
+            &AuditFilter {
+                entity: q.entity,
+                entity_id: q.entity_id,
+                after_seq: q.after_seq,
+                limit,
+            },
         )
         .await?)
     }
 
     pub async fn verify_audit(&self, ctx: &Ctx) -> AppResult<Verification> {
         ctx.actor.check_global(Action::ReadAudit)?;
-        audit::verify(&self.db).await.map_err(|e| AppError::Internal(e.to_string()))
+        audit::verify(&self.db)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))
     }
 }

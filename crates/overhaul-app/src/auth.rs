@@ -1,7 +1,7 @@
 //! Passwords (argon2id), API tokens (random, stored as SHA-256) and turning either into a
 //! [`Principal`].
 
-use crate::{AppError, AppResult, App, Principal};
+use crate::{App, AppError, AppResult, Principal};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use overhaul_core::role::Role;
@@ -23,7 +23,10 @@ impl std::fmt::Debug for Secret {
 
 pub fn hash_password(password: &str) -> AppResult<String> {
     if password.chars().count() < 8 {
-        return Err(AppError::invalid("password", "must be at least 8 characters"));
+        return Err(AppError::invalid(
+            "password",
+            "must be at least 8 characters",
+        ));
     }
     if password.len() > 1024 {
         return Err(AppError::invalid("password", "must be at most 1024 bytes"));
@@ -66,8 +69,11 @@ impl App {
 
     /// Checks an e-mail and password (run on a blocking thread: argon2 is deliberately slow).
     pub async fn authenticate_password(&self, email: &str, password: &str) -> AppResult<Principal> {
-        let email = overhaul_core::validation::parse_email(email).map_err(|_| AppError::Unauthenticated)?;
-        let u = user::by_email(&self.db, &email).await?.ok_or(AppError::Unauthenticated)?;
+        let email =
+            overhaul_core::validation::parse_email(email).map_err(|_| AppError::Unauthenticated)?;
+        let u = user::by_email(&self.db, &email)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         let Some(hash) = u.password_hash.clone() else {
             return Err(AppError::Unauthenticated);
         };

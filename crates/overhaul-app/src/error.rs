@@ -93,7 +93,10 @@ pub(crate) fn missing(what: &'static str) -> impl Fn(StoreError) -> AppError {
 }
 
 /// Maps "no such row" to a field error (a reference in the input that does not exist).
-pub(crate) fn missing_ref(field: &'static str, message: &'static str) -> impl Fn(StoreError) -> AppError {
+pub(crate) fn missing_ref(
+    field: &'static str,
+    message: &'static str,
+) -> impl Fn(StoreError) -> AppError {
     move |e| match e {
         StoreError::NotFound => AppError::invalid(field, message),
         e => AppError::from(e),

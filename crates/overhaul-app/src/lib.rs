@@ -93,11 +93,13 @@ pub mod cursor {
         let bytes = URL_SAFE_NO_PAD
             .decode(raw)
             .map_err(|_| "is not a cursor returned by this list".to_string())?;
-        let text = String::from_utf8(bytes).map_err(|_| "is not a cursor returned by this list".to_string())?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| "is not a cursor returned by this list".to_string())?;
         let (k, id) = text
             .rsplit_once('|')
             .ok_or_else(|| "is not a cursor returned by this list".to_string())?;
-        let id = Uuid::parse_str(id).map_err(|_| "is not a cursor returned by this list".to_string())?;
+        let id =
+            Uuid::parse_str(id).map_err(|_| "is not a cursor returned by this list".to_string())?;
         Ok((k.to_owned(), id))
     }
 

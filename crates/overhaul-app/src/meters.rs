@@ -75,11 +75,15 @@ impl App {
     }
 
     async fn load_meter(&self, ctx: &Ctx, id: Uuid, action: Action) -> AppResult<Meter> {
-        let m = meter::get(&self.db, id).await.map_err(crate::missing("meter"))?;
-        self.load_asset(ctx, m.asset_id, action).await.map_err(|e| match e {
-            AppError::NotFound(_) => AppError::NotFound("meter"),
-            e => e,
-        })?;
+        let m = meter::get(&self.db, id)
+            .await
+            .map_err(crate::missing("meter"))?;
+        self.load_asset(ctx, m.asset_id, action)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::NotFound("meter"),
+                e => e,
+            })?;
         Ok(m)
     }
 
@@ -96,21 +100,39 @@ impl App {
     }
 
     /// Records readings, all or none: a batch with one bad reading changes nothing and names it.
-    pub async fn record_readings(&self, ctx: &Ctx, input: Vec<NewReading>) -> AppResult<Vec<Reading>> {
+    pub async fn record_readings(
+        &self,
+        ctx: &Ctx,
+        input: Vec<NewReading>,
+    ) -> AppResult<Vec<Reading>> {
         if input.is_empty() {
             return Err(AppError::invalid("readings", "send at least one reading"));
         }
         if input.len() > 10_000 {
-            return Err(AppError::invalid("readings", "at most 10000 readings per request"));
+            return Err(AppError::invalid(
+                "readings",
+                "at most 10000 readings per request",
+            ));
         }
-        let field = |i: usize, f: &str| if input.len() == 1 { f.to_owned() } else { format!("readings[{i}].{f}") };
+        let field = |i: usize, f: &str| {
+            if input.len() == 1 {
+                f.to_owned()
+            } else {
+                format!("readings[{i}].{f}")
+            }
+        };
         // Access is checked for every meter before the transaction opens.
         let mut checked = std::collections::HashSet::new();
         for (i, r) in input.iter().enumerate() {
             if checked.insert(r.meter_id) {
-                match self.load_meter(ctx, r.meter_id, Action::RecordReadings).await {
+                match self
+                    .load_meter(ctx, r.meter_id, Action::RecordReadings)
+                    .await
+                {
                     Ok(_) => {}
-                    Err(AppError::NotFound(_)) => return Err(AppError::invalid(&field(i, "meter_id"), "no such meter")),
+                    Err(AppError::NotFound(_)) => {
+                        return Err(AppError::invalid(&field(i, "meter_id"), "no such meter"));
+                    }
                     Err(e) => return Err(e),
                 }
             }
@@ -123,15 +145,21 @@ impl App {
             let kind = MeterKind::parse(&m.kind).map_err(AppError::Internal)?;
             let read_at = overhaul_core::time::micros(r.read_at.unwrap_or(ctx.now));
             if read_at > ctx.now + chrono::Duration::minutes(5) {
-                return Err(AppError::invalid(&field("read_at"), "must not be in the future"));
+                return Err(AppError::invalid(
+                    &field("read_at"),
+                    "must not be in the future",
+                ));
             }
             let last = match (m.last_value, m.last_read_at) {
                 (Some(value), Some(read_at)) => Some(LastReading { value, read_at }),
                 _ => None,
             };
-            check_reading(kind, last, r.value, read_at).map_err(|msg| AppError::invalid(&field("value"), msg))?;
+            check_reading(kind, last, r.value, read_at)
+                .map_err(|msg| AppError::invalid(&field("value"), msg))?;
             let source = match &r.source {
-                Some(s) => Code::parse(s).map_err(|msg| AppError::invalid(&field("source"), msg))?.into_inner(),
+                Some(s) => Code::parse(s)
+                    .map_err(|msg| AppError::invalid(&field("source"), msg))?
+                    .into_inner(),
                 None => "api".to_owned(),
             };
             let reading = Reading {

@@ -43,7 +43,10 @@ pub struct SiteView {
 impl From<Site> for SiteView {
     fn from(site: Site) -> Self {
         let business_hours = serde_json::from_str(&site.business_hours).unwrap_or_default();
-        Self { site, business_hours }
+        Self {
+            site,
+            business_hours,
+        }
     }
 }
 
@@ -64,7 +67,10 @@ impl App {
         let tz = c.take("timezone", parse_timezone(&input.timezone));
         let bh = input.business_hours.unwrap_or_default();
         bh.check("business_hours", &mut c);
-        let currency = c.take("currency", parse_currency(input.currency.as_deref().unwrap_or("EUR")));
+        let currency = c.take(
+            "currency",
+            parse_currency(input.currency.as_deref().unwrap_or("EUR")),
+        );
         c.finish()?;
         let (Some(code), Some(name), Some(tz), Some(currency)) = (code, name, tz, currency) else {
             return Err(AppError::Internal("validation".into()));
@@ -88,7 +94,9 @@ impl App {
     }
 
     pub async fn get_site(&self, ctx: &Ctx, id: Uuid) -> AppResult<SiteView> {
-        let s = site::get(&self.db, id).await.map_err(crate::missing("site"))?;
+        let s = site::get(&self.db, id)
+            .await
+            .map_err(crate::missing("site"))?;
         ctx.actor.check(s.id, Action::Read, "site")?;
         Ok(s.into())
     }
@@ -102,8 +110,16 @@ impl App {
             .collect())
     }
 
-    pub async fn update_site(&self, ctx: &Ctx, id: Uuid, if_version: Option<i64>, p: SitePatch) -> AppResult<SiteView> {
-        let old = site::get(&self.db, id).await.map_err(crate::missing("site"))?;
+    pub async fn update_site(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        if_version: Option<i64>,
+        p: SitePatch,
+    ) -> AppResult<SiteView> {
+        let old = site::get(&self.db, id)
+            .await
+            .map_err(crate::missing("site"))?;
         ctx.actor.check(old.id, Action::ManageUsers, "site")?;
         if if_version.is_some_and(|v| v != old.version) {
             return Err(AppError::Stale);

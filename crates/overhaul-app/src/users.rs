@@ -72,7 +72,9 @@ impl App {
             if let Some(s) = g.site_id {
                 match overhaul_store::site::get(&self.db, s).await {
                     Ok(_) => {}
-                    Err(overhaul_store::StoreError::NotFound) => c.push(format!("roles[{i}].site_id"), "no such site"),
+                    Err(overhaul_store::StoreError::NotFound) => {
+                        c.push(format!("roles[{i}].site_id"), "no such site")
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -116,7 +118,10 @@ impl App {
         let mut tx = ctx.begin(&self.db).await?;
         user::insert(&mut tx, &u, &grants).await?;
         tx.commit().await?;
-        Ok(UserView { user: u, roles: grants })
+        Ok(UserView {
+            user: u,
+            roles: grants,
+        })
     }
 
     pub async fn list_users(&self, ctx: &Ctx) -> AppResult<Vec<UserView>> {
@@ -133,13 +138,20 @@ impl App {
         if ctx.actor.user_id() != Some(id) {
             ctx.actor.check_global(Action::ManageUsers)?;
         }
-        let u = user::get(&self.db, id).await.map_err(crate::missing("user"))?;
+        let u = user::get(&self.db, id)
+            .await
+            .map_err(crate::missing("user"))?;
         let roles = user::roles(&self.db, u.id).await?;
         Ok(UserView { user: u, roles })
     }
 
     /// Issues an API token for the user with `email` (admins, or the user for themselves).
-    pub async fn create_token(&self, ctx: &Ctx, email: &str, name: Option<&str>) -> AppResult<IssuedToken> {
+    pub async fn create_token(
+        &self,
+        ctx: &Ctx,
+        email: &str,
+        name: Option<&str>,
+    ) -> AppResult<IssuedToken> {
         let email = parse_email(email).map_err(|m| AppError::invalid("email", m))?;
         let u = user::by_email(&self.db, &email)
             .await?

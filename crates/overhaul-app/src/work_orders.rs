@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use overhaul_core::failure_code::{self, FailureCodeKind};
 use overhaul_core::validation::{Checks, parse_line, parse_text};
 use overhaul_core::work_order::{
-    Priority, TransitionError, WorkOrderStatus, WorkOrderType, allowed_transitions, labor_minutes, transition,
+    Priority, TransitionError, WorkOrderStatus, WorkOrderType, allowed_transitions, labor_minutes,
+    transition,
 };
 use overhaul_store::Tx;
 use overhaul_store::asset::Downtime;
@@ -139,15 +140,25 @@ pub struct WorkOrderView {
 
 impl From<WorkOrder> for WorkOrderView {
     fn from(w: WorkOrder) -> Self {
-        let allowed = match (WorkOrderStatus::parse(&w.status), WorkOrderType::parse(&w.kind)) {
+        let allowed = match (
+            WorkOrderStatus::parse(&w.status),
+            WorkOrderType::parse(&w.kind),
+        ) {
             (Ok(s), Ok(k)) => allowed_transitions(s, k),
             _ => vec![],
         };
-        Self { work_order: w, allowed_transitions: allowed }
+        Self {
+            work_order: w,
+            allowed_transitions: allowed,
+        }
     }
 }
 
-fn parse_list<T>(field: &str, raw: &Option<String>, parse: impl Fn(&str) -> Result<T, String>) -> AppResult<Vec<T>> {
+fn parse_list<T>(
+    field: &str,
+    raw: &Option<String>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> AppResult<Vec<T>> {
     let Some(raw) = raw else { return Ok(vec![]) };
     raw.split(',')
         .map(str::trim)
@@ -156,7 +167,13 @@ fn parse_list<T>(field: &str, raw: &Option<String>, parse: impl Fn(&str) -> Resu
         .collect()
 }
 
-fn apply_code(c: &mut Checks, field: &str, kind: FailureCodeKind, v: &Option<Option<String>>, slot: &mut Option<String>) {
+fn apply_code(
+    c: &mut Checks,
+    field: &str,
+    kind: FailureCodeKind,
+    v: &Option<Option<String>>,
+    slot: &mut Option<String>,
+) {
     match v {
         None => {}
         Some(None) => *slot = None,
@@ -171,13 +188,25 @@ fn apply_code(c: &mut Checks, field: &str, kind: FailureCodeKind, v: &Option<Opt
 }
 
 impl App {
-    pub(crate) async fn load_work_order(&self, ctx: &Ctx, id: Uuid, action: Action) -> AppResult<WorkOrder> {
-        let w = work_order::get(&self.db, id).await.map_err(crate::missing("work order"))?;
+    pub(crate) async fn load_work_order(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        action: Action,
+    ) -> AppResult<WorkOrder> {
+        let w = work_order::get(&self.db, id)
+            .await
+            .map_err(crate::missing("work order"))?;
         ctx.actor.check(w.site_id, action, "work order")?;
         Ok(w)
     }
 
-    async fn check_assignee(&self, c: &mut Checks, site: Uuid, assignee: Option<Uuid>) -> AppResult<()> {
+    async fn check_assignee(
+        &self,
+        c: &mut Checks,
+        site: Uuid,
+        assignee: Option<Uuid>,
+    ) -> AppResult<()> {
         if let Some(u) = assignee {
             match self.principal(u).await {
                 Ok(p) if p.sees(site) => {}
@@ -204,12 +233,16 @@ impl App {
             })?;
         let mut c = Checks::new();
         let title = c.take("title", parse_line(&input.title, 200));
-        let description = c.take("description", parse_text(input.description.as_deref().unwrap_or(""), 20_000));
+        let description = c.take(
+            "description",
+            parse_text(input.description.as_deref().unwrap_or(""), 20_000),
+        );
         check_attachments(&mut c, &input.attachments);
         if a.status == "decommissioned" {
             c.push("asset_id", "the asset is decommissioned");
         }
-        self.check_assignee(&mut c, a.site_id, input.assignee_id).await?;
+        self.check_assignee(&mut c, a.site_id, input.assignee_id)
+            .await?;
         c.finish()?;
         Ok(WorkOrder {
             id: Uuid::now_v7(),
@@ -244,7 +277,12 @@ impl App {
     }
 
     /// Numbers and stores a prepared work order with its first status-history row.
-    pub(crate) async fn store_work_order(&self, ctx: &Ctx, tx: &mut Tx, mut w: WorkOrder) -> AppResult<WorkOrder> {
+    pub(crate) async fn store_work_order(
+        &self,
+        ctx: &Ctx,
+        tx: &mut Tx,
+        mut w: WorkOrder,
+    ) -> AppResult<WorkOrder> {
         let n = overhaul_store::dialect::next_counter(tx, "work_order").await?;
         w.number = format!("WO-{n:06}");
         work_order::insert(tx, &w).await?;
@@ -264,7 +302,11 @@ impl App {
         Ok(w)
     }
 
-    pub async fn create_work_order(&self, ctx: &Ctx, input: NewWorkOrder) -> AppResult<WorkOrderView> {
+    pub async fn create_work_order(
+        &self,
+        ctx: &Ctx,
+        input: NewWorkOrder,
+    ) -> AppResult<WorkOrderView> {
         let draft = self.prepare_work_order(ctx, input, None).await?;
         let mut tx = ctx.begin(&self.db).await?;
         let w = self.store_work_order(ctx, &mut tx, draft).await?;
@@ -276,7 +318,11 @@ impl App {
         Ok(self.load_work_order(ctx, id, Action::Read).await?.into())
     }
 
-    pub async fn list_work_orders(&self, ctx: &Ctx, q: WorkOrderQuery) -> AppResult<Page<WorkOrderView>> {
+    pub async fn list_work_orders(
+        &self,
+        ctx: &Ctx,
+        q: WorkOrderQuery,
+    ) -> AppResult<Page<WorkOrderView>> {
         let limit = page_limit(q.limit)?;
         let before = match &q.cursor {
             Some(c) => Some(cursor::decode_time(c).map_err(|m| AppError::invalid("cursor", m))?),
@@ -284,10 +330,20 @@ impl App {
         };
         let mut statuses: Vec<String> = Vec::new();
         for s in parse_list("status", &q.status, |s| {
-            if s == "open" { Ok(None) } else { WorkOrderStatus::parse(s).map(Some).map_err(|m| format!("{m}, open")) }
+            if s == "open" {
+                Ok(None)
+            } else {
+                WorkOrderStatus::parse(s)
+                    .map(Some)
+                    .map_err(|m| format!("{m}, open"))
+            }
         })? {
             match s {
-                None => statuses.extend(WorkOrderStatus::open_statuses().iter().map(|s| s.as_str().to_owned())),
+                None => statuses.extend(
+                    WorkOrderStatus::open_statuses()
+                        .iter()
+                        .map(|s| s.as_str().to_owned()),
+                ),
                 Some(s) => statuses.push(s.as_str().to_owned()),
             }
         }
@@ -296,7 +352,10 @@ impl App {
         if let (Some(f), Some(t)) = (q.created_from, q.created_to)
             && t < f
         {
-            return Err(AppError::invalid("created_to", "must not be before created_from"));
+            return Err(AppError::invalid(
+                "created_to",
+                "must not be before created_from",
+            ));
         }
         let subtree_path = match q.asset_id {
             Some(id) => Some(
@@ -328,14 +387,25 @@ impl App {
         let mut items = work_order::list(&self.db, &f).await?;
         let next_cursor = if items.len() as u64 > limit {
             items.truncate(limit as usize);
-            items.last().map(|w| cursor::encode_time(w.created_at, w.id))
+            items
+                .last()
+                .map(|w| cursor::encode_time(w.created_at, w.id))
         } else {
             None
         };
-        Ok(Page { items: items.into_iter().map(WorkOrderView::from).collect(), next_cursor })
+        Ok(Page {
+            items: items.into_iter().map(WorkOrderView::from).collect(),
+            next_cursor,
+        })
     }
 
-    pub async fn update_work_order(&self, ctx: &Ctx, id: Uuid, if_version: Option<i64>, p: WorkOrderPatch) -> AppResult<WorkOrderView> {
+    pub async fn update_work_order(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        if_version: Option<i64>,
+        p: WorkOrderPatch,
+    ) -> AppResult<WorkOrderView> {
         let old = self.load_work_order(ctx, id, Action::Read).await?;
         // Planning fields need PlanWork; the failure report may be written by whoever executes.
         let planning = p.title.is_some()
@@ -345,13 +415,22 @@ impl App {
             || p.due_at.is_some()
             || p.assignee_id.is_some();
         if planning {
-            ctx.actor.check(old.site_id, Action::PlanWork, "work order")?;
+            ctx.actor
+                .check(old.site_id, Action::PlanWork, "work order")?;
         }
         if p.failure.is_some() || p.attachments.is_some() {
-            let ok = ctx.actor.check(old.site_id, Action::ExecuteWork, "work order").is_ok()
-                || ctx.actor.check(old.site_id, Action::PlanWork, "work order").is_ok();
+            let ok = ctx
+                .actor
+                .check(old.site_id, Action::ExecuteWork, "work order")
+                .is_ok()
+                || ctx
+                    .actor
+                    .check(old.site_id, Action::PlanWork, "work order")
+                    .is_ok();
             if !ok {
-                return Err(AppError::Forbidden("your role cannot edit the failure report".into()));
+                return Err(AppError::Forbidden(
+                    "your role cannot edit the failure report".into(),
+                ));
             }
         }
         if if_version.is_some_and(|v| v != old.version) {
@@ -359,7 +438,9 @@ impl App {
         }
         let status = WorkOrderStatus::parse(&old.status).map_err(AppError::Internal)?;
         if matches!(status, WorkOrderStatus::Closed | WorkOrderStatus::Cancelled) {
-            return Err(AppError::rule(format!("a {status} work order cannot be changed")));
+            return Err(AppError::rule(format!(
+                "a {status} work order cannot be changed"
+            )));
         }
         let mut c = Checks::new();
         let mut new = old.clone();
@@ -387,12 +468,48 @@ impl App {
             new.assignee_id = a;
         }
         if let Some(f) = &p.failure {
-            apply_code(&mut c, "failure.impact", FailureCodeKind::Impact, &f.impact, &mut new.failure_impact);
-            apply_code(&mut c, "failure.mode", FailureCodeKind::Mode, &f.mode, &mut new.failure_mode);
-            apply_code(&mut c, "failure.mechanism", FailureCodeKind::Mechanism, &f.mechanism, &mut new.failure_mechanism);
-            apply_code(&mut c, "failure.cause", FailureCodeKind::Cause, &f.cause, &mut new.failure_cause);
-            apply_code(&mut c, "failure.detection", FailureCodeKind::Detection, &f.detection, &mut new.failure_detection);
-            apply_code(&mut c, "failure.activity", FailureCodeKind::Activity, &f.activity, &mut new.failure_activity);
+            apply_code(
+                &mut c,
+                "failure.impact",
+                FailureCodeKind::Impact,
+                &f.impact,
+                &mut new.failure_impact,
+            );
+            apply_code(
+                &mut c,
+                "failure.mode",
+                FailureCodeKind::Mode,
+                &f.mode,
+                &mut new.failure_mode,
+            );
+            apply_code(
+                &mut c,
+                "failure.mechanism",
+                FailureCodeKind::Mechanism,
+                &f.mechanism,
+                &mut new.failure_mechanism,
+            );
+            apply_code(
+                &mut c,
+                "failure.cause",
+                FailureCodeKind::Cause,
+                &f.cause,
+                &mut new.failure_cause,
+            );
+            apply_code(
+                &mut c,
+                "failure.detection",
+                FailureCodeKind::Detection,
+                &f.detection,
+                &mut new.failure_detection,
+            );
+            apply_code(
+                &mut c,
+                "failure.activity",
+                FailureCodeKind::Activity,
+                &f.activity,
+                &mut new.failure_activity,
+            );
             match &f.notes {
                 None => {}
                 Some(None) => new.failure_notes = None,
@@ -422,7 +539,9 @@ impl App {
     ) -> AppResult<WorkOrderView> {
         let old = self.load_work_order(ctx, id, Action::Read).await?;
         let action = match req.to {
-            WorkOrderStatus::InProgress | WorkOrderStatus::OnHold | WorkOrderStatus::Completed => Action::ExecuteWork,
+            WorkOrderStatus::InProgress | WorkOrderStatus::OnHold | WorkOrderStatus::Completed => {
+                Action::ExecuteWork
+            }
             _ => Action::PlanWork,
         };
         ctx.actor.check(old.site_id, action, "work order")?;
@@ -440,7 +559,10 @@ impl App {
                 message: e.to_string(),
                 allowed: Some(allowed.iter().map(|s| s.as_str().to_owned()).collect()),
             },
-            TransitionError::ReasonRequired { .. } => AppError::Rule { message: e.to_string(), allowed: None },
+            TransitionError::ReasonRequired { .. } => AppError::Rule {
+                message: e.to_string(),
+                allowed: None,
+            },
         })?;
         let mut new = old.clone();
         new.status = t.to.as_str().to_owned();
@@ -460,7 +582,14 @@ impl App {
         new.version += 1;
         new.updated_at = ctx.now;
         let mut tx = ctx.begin(&self.db).await?;
-        work_order::update(&mut tx, &old, &new, &format!("transition:{}", t.to), reason.as_deref()).await?;
+        work_order::update(
+            &mut tx,
+            &old,
+            &new,
+            &format!("transition:{}", t.to),
+            reason.as_deref(),
+        )
+        .await?;
         work_order::insert_status_change(
             &mut tx,
             &StatusChange {
@@ -509,7 +638,10 @@ impl App {
         }
         let status = WorkOrderStatus::parse(&w.status).map_err(AppError::Internal)?;
         if matches!(status, WorkOrderStatus::Closed | WorkOrderStatus::Cancelled) {
-            c.push("work_order", format!("labour cannot be added to a {status} work order"));
+            c.push(
+                "work_order",
+                format!("labour cannot be added to a {status} work order"),
+            );
         }
         c.finish()?;
         let l = Labor {
@@ -536,18 +668,33 @@ impl App {
     }
 
     /// Records downtime of the work order's asset, linked to the work order.
-    pub async fn add_work_order_downtime(&self, ctx: &Ctx, id: Uuid, input: NewDowntime) -> AppResult<Downtime> {
-        let w = self.load_work_order(ctx, id, Action::RecordDowntime).await?;
-        self.record_downtime(ctx, w.asset_id, Some(w.id), input).await
+    pub async fn add_work_order_downtime(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        input: NewDowntime,
+    ) -> AppResult<Downtime> {
+        let w = self
+            .load_work_order(ctx, id, Action::RecordDowntime)
+            .await?;
+        self.record_downtime(ctx, w.asset_id, Some(w.id), input)
+            .await
     }
 
     pub async fn add_comment(&self, ctx: &Ctx, id: Uuid, input: NewComment) -> AppResult<Comment> {
         self.load_work_order(ctx, id, Action::Comment).await?;
-        let body = parse_text(input.body.trim(), 10_000).map_err(|m| AppError::invalid("body", m))?;
+        let body =
+            parse_text(input.body.trim(), 10_000).map_err(|m| AppError::invalid("body", m))?;
         if body.is_empty() {
             return Err(AppError::invalid("body", "must not be empty"));
         }
-        let cm = Comment { id: Uuid::now_v7(), work_order_id: id, author_id: ctx.actor.user_id(), body, created_at: ctx.now };
+        let cm = Comment {
+            id: Uuid::now_v7(),
+            work_order_id: id,
+            author_id: ctx.actor.user_id(),
+            body,
+            created_at: ctx.now,
+        };
         let mut tx = ctx.begin(&self.db).await?;
         work_order::insert_comment(&mut tx, &cm).await?;
         tx.commit().await?;

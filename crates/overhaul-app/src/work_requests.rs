@@ -3,8 +3,8 @@
 use crate::access::Action;
 use crate::work_orders::NewWorkOrder;
 use crate::{App, AppError, AppResult, Ctx, Page, cursor, page_limit};
-use overhaul_core::work_order::{Priority, WorkOrderType, WorkRequestStatus, check_request_triage};
 use overhaul_core::validation::{Checks, parse_line, parse_text};
+use overhaul_core::work_order::{Priority, WorkOrderType, WorkRequestStatus, check_request_triage};
 use overhaul_store::work_order::WorkOrder;
 use overhaul_store::work_request::{self, RequestFilter, WorkRequest};
 use serde::Deserialize;
@@ -63,7 +63,11 @@ pub(crate) fn check_attachments(c: &mut Checks, refs: &[String]) {
 }
 
 impl App {
-    pub async fn create_work_request(&self, ctx: &Ctx, input: NewWorkRequest) -> AppResult<WorkRequest> {
+    pub async fn create_work_request(
+        &self,
+        ctx: &Ctx,
+        input: NewWorkRequest,
+    ) -> AppResult<WorkRequest> {
         let a = self
             .load_asset(ctx, input.asset_id, Action::CreateRequest)
             .await
@@ -73,7 +77,10 @@ impl App {
             })?;
         let mut c = Checks::new();
         let title = c.take("title", parse_line(&input.title, 200));
-        let description = c.take("description", parse_text(input.description.as_deref().unwrap_or(""), 20_000));
+        let description = c.take(
+            "description",
+            parse_text(input.description.as_deref().unwrap_or(""), 20_000),
+        );
         let requester = match &input.requester_name {
             Some(n) => c.take("requester_name", parse_line(n, 200)),
             None => None,
@@ -92,7 +99,11 @@ impl App {
             number: format!("WR-{n:06}"),
             title: title.unwrap_or_default(),
             description: description.unwrap_or_default(),
-            priority: input.priority.unwrap_or(Priority::Normal).as_str().to_owned(),
+            priority: input
+                .priority
+                .unwrap_or(Priority::Normal)
+                .as_str()
+                .to_owned(),
             status: WorkRequestStatus::Open.as_str().to_owned(),
             reject_reason: None,
             work_order_id: None,
@@ -109,7 +120,9 @@ impl App {
     }
 
     async fn load_request(&self, ctx: &Ctx, id: Uuid, action: Action) -> AppResult<WorkRequest> {
-        let r = work_request::get(&self.db, id).await.map_err(crate::missing("work request"))?;
+        let r = work_request::get(&self.db, id)
+            .await
+            .map_err(crate::missing("work request"))?;
         ctx.actor.check(r.site_id, action, "work request")?;
         Ok(r)
     }
@@ -118,7 +131,11 @@ impl App {
         self.load_request(ctx, id, Action::Read).await
     }
 
-    pub async fn list_work_requests(&self, ctx: &Ctx, q: RequestQuery) -> AppResult<Page<WorkRequest>> {
+    pub async fn list_work_requests(
+        &self,
+        ctx: &Ctx,
+        q: RequestQuery,
+    ) -> AppResult<Page<WorkRequest>> {
         let limit = page_limit(q.limit)?;
         let before = match &q.cursor {
             Some(c) => Some(cursor::decode_time(c).map_err(|m| AppError::invalid("cursor", m))?),
@@ -135,7 +152,9 @@ impl App {
         let mut items = work_request::list(&self.db, &f).await?;
         let next_cursor = if items.len() as u64 > limit {
             items.truncate(limit as usize);
-            items.last().map(|r| cursor::encode_time(r.created_at, r.id))
+            items
+                .last()
+                .map(|r| cursor::encode_time(r.created_at, r.id))
         } else {
             None
         };
@@ -167,13 +186,32 @@ impl App {
         Ok(new)
     }
 
-    pub async fn approve_work_request(&self, ctx: &Ctx, id: Uuid, if_version: Option<i64>) -> AppResult<WorkRequest> {
-        self.triage(ctx, id, if_version, WorkRequestStatus::Approved, None).await
+    pub async fn approve_work_request(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        if_version: Option<i64>,
+    ) -> AppResult<WorkRequest> {
+        self.triage(ctx, id, if_version, WorkRequestStatus::Approved, None)
+            .await
     }
 
-    pub async fn reject_work_request(&self, ctx: &Ctx, id: Uuid, if_version: Option<i64>, input: RejectRequest) -> AppResult<WorkRequest> {
+    pub async fn reject_work_request(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        if_version: Option<i64>,
+        input: RejectRequest,
+    ) -> AppResult<WorkRequest> {
         let reason = parse_line(&input.reason, 500).map_err(|m| AppError::invalid("reason", m))?;
-        self.triage(ctx, id, if_version, WorkRequestStatus::Rejected, Some(reason)).await
+        self.triage(
+            ctx,
+            id,
+            if_version,
+            WorkRequestStatus::Rejected,
+            Some(reason),
+        )
+        .await
     }
 
     /// Turns a request into a work order that keeps its title, description and attachment
@@ -186,7 +224,8 @@ impl App {
         input: ConvertRequest,
     ) -> AppResult<WorkOrder> {
         let old = self.load_request(ctx, id, Action::TriageRequest).await?;
-        ctx.actor.check(old.site_id, Action::CreateWorkOrder, "work request")?;
+        ctx.actor
+            .check(old.site_id, Action::CreateWorkOrder, "work request")?;
         if if_version.is_some_and(|v| v != old.version) {
             return Err(AppError::Stale);
         }

@@ -186,7 +186,11 @@ mod tests {
             (Component, Some(Component), false),
         ];
         for (level, parent, ok) in cases {
-            assert_eq!(check_placement(level, parent).is_ok(), ok, "{level:?} under {parent:?}");
+            assert_eq!(
+                check_placement(level, parent).is_ok(),
+                ok,
+                "{level:?} under {parent:?}"
+            );
         }
     }
 

@@ -66,11 +66,23 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).single().unwrap() + Duration::hours(h)
     }
     fn span(state: AssetStatus, a: i64, b: Option<i64>) -> Span {
-        Span { state, start: t(a), end: b.map(t), reason: None, downtime_id: None }
+        Span {
+            state,
+            start: t(a),
+            end: b.map(t),
+            reason: None,
+            downtime_id: None,
+        }
     }
     fn shape(v: &[Span]) -> Vec<(AssetStatus, i64, Option<i64>)> {
         v.iter()
-            .map(|s| (s.state, (s.start - t(0)).num_hours(), s.end.map(|e| (e - t(0)).num_hours())))
+            .map(|s| {
+                (
+                    s.state,
+                    (s.start - t(0)).num_hours(),
+                    s.end.map(|e| (e - t(0)).num_hours()),
+                )
+            })
             .collect()
     }
 
@@ -79,27 +91,57 @@ mod tests {
         // (existing overlapping spans, new span, expected result)
         let cases = vec![
             // downtime inside a running span that is still current
-            (vec![span(Running, 0, None)], span(DownUnplanned, 10, Some(12)),
-             vec![(Running, 0, Some(10)), (DownUnplanned, 10, Some(12)), (Running, 12, None)]),
+            (
+                vec![span(Running, 0, None)],
+                span(DownUnplanned, 10, Some(12)),
+                vec![
+                    (Running, 0, Some(10)),
+                    (DownUnplanned, 10, Some(12)),
+                    (Running, 12, None),
+                ],
+            ),
             // ongoing downtime: the rest of the timeline becomes down
-            (vec![span(Running, 0, None)], span(DownPlanned, 5, None),
-             vec![(Running, 0, Some(5)), (DownPlanned, 5, None)]),
+            (
+                vec![span(Running, 0, None)],
+                span(DownPlanned, 5, None),
+                vec![(Running, 0, Some(5)), (DownPlanned, 5, None)],
+            ),
             // downtime spanning two existing spans
-            (vec![span(Running, 0, Some(10)), span(Standby, 10, None)], span(DownUnplanned, 8, Some(14)),
-             vec![(Running, 0, Some(8)), (DownUnplanned, 8, Some(14)), (Standby, 14, None)]),
+            (
+                vec![span(Running, 0, Some(10)), span(Standby, 10, None)],
+                span(DownUnplanned, 8, Some(14)),
+                vec![
+                    (Running, 0, Some(8)),
+                    (DownUnplanned, 8, Some(14)),
+                    (Standby, 14, None),
+                ],
+            ),
             // exactly covering an existing span replaces it
-            (vec![span(Standby, 10, Some(20))], span(DownPlanned, 10, Some(20)),
-             vec![(DownPlanned, 10, Some(20))]),
+            (
+                vec![span(Standby, 10, Some(20))],
+                span(DownPlanned, 10, Some(20)),
+                vec![(DownPlanned, 10, Some(20))],
+            ),
             // a new span before the asset's first span
-            (vec![], span(DownUnplanned, 0, Some(2)), vec![(DownUnplanned, 0, Some(2))]),
+            (
+                vec![],
+                span(DownUnplanned, 0, Some(2)),
+                vec![(DownUnplanned, 0, Some(2))],
+            ),
             // ending a running-from-now status change
-            (vec![span(DownPlanned, 5, None)], span(Running, 9, None),
-             vec![(DownPlanned, 5, Some(9)), (Running, 9, None)]),
+            (
+                vec![span(DownPlanned, 5, None)],
+                span(Running, 9, None),
+                vec![(DownPlanned, 5, Some(9)), (Running, 9, None)],
+            ),
         ];
         for (existing, new, expected) in cases {
             let new_dbg = (new.state, new.start, new.end);
             for e in &existing {
-                assert!(overlaps(e, new.start, new.end), "test data: {e:?} must overlap");
+                assert!(
+                    overlaps(e, new.start, new.end),
+                    "test data: {e:?} must overlap"
+                );
             }
             assert_eq!(shape(&splice(&existing, new)), expected, "{new_dbg:?}");
         }
@@ -109,8 +151,14 @@ mod tests {
     fn overlap_rules() {
         let s = span(Running, 10, Some(20));
         assert!(overlaps(&s, t(19), Some(t(25))));
-        assert!(!overlaps(&s, t(20), Some(t(25))), "touching at the end is not overlap");
-        assert!(!overlaps(&s, t(0), Some(t(10))), "touching at the start is not overlap");
+        assert!(
+            !overlaps(&s, t(20), Some(t(25))),
+            "touching at the end is not overlap"
+        );
+        assert!(
+            !overlaps(&s, t(0), Some(t(10))),
+            "touching at the start is not overlap"
+        );
         assert!(overlaps(&span(Running, 10, None), t(100), None));
     }
 

@@ -79,7 +79,10 @@ impl std::fmt::Display for ChainBreak {
                 "audit record {seq} does not link to the record before it: a record was deleted or reordered"
             ),
             ChainBreak::Content { seq } => {
-                write!(f, "audit record {seq} was altered: its content does not match its hash")
+                write!(
+                    f,
+                    "audit record {seq} was altered: its content does not match its hash"
+                )
             }
             ChainBreak::Truncated { head_seq, last_seq } => write!(
                 f,
@@ -149,11 +152,18 @@ mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
 
-    fn rec(seq: i64, prev: &str, new_value: Option<&'static str>) -> (AuditFields<'static>, String) {
+    fn rec(
+        seq: i64,
+        prev: &str,
+        new_value: Option<&'static str>,
+    ) -> (AuditFields<'static>, String) {
         let prev: &'static str = Box::leak(prev.to_owned().into_boxed_str());
         let f = AuditFields {
             seq,
-            at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, seq as u32).single().unwrap(),
+            at: Utc
+                .with_ymd_and_hms(2026, 1, 1, 0, 0, seq as u32)
+                .single()
+                .unwrap(),
             actor_id: None,
             actor_name: "system",
             action: "create",
@@ -184,7 +194,11 @@ mod tests {
         let mut e = a.clone();
         e.entity = "asse";
         e.entity_id = "tx";
-        assert_ne!(record_hash(&e), ha, "field boundaries are part of the encoding");
+        assert_ne!(
+            record_hash(&e),
+            ha,
+            "field boundaries are part of the encoding"
+        );
     }
 
     #[test]
@@ -198,7 +212,13 @@ mod tests {
             v.check(r, h).unwrap();
         }
         assert_eq!(v.finish(3, &h3), Ok(3));
-        assert_eq!(v.finish(4, &h3), Err(ChainBreak::Truncated { head_seq: 4, last_seq: 3 }));
+        assert_eq!(
+            v.finish(4, &h3),
+            Err(ChainBreak::Truncated {
+                head_seq: 4,
+                last_seq: 3
+            })
+        );
 
         // altered content
         let mut v = ChainVerifier::new();
@@ -210,7 +230,13 @@ mod tests {
         // deleted record
         let mut v = ChainVerifier::new();
         v.check(&r1, &h1).unwrap();
-        assert_eq!(v.check(&r3, &h3), Err(ChainBreak::Gap { expected: 2, found: 3 }));
+        assert_eq!(
+            v.check(&r3, &h3),
+            Err(ChainBreak::Gap {
+                expected: 2,
+                found: 3
+            })
+        );
 
         // reordered: record 3's content renumbered as 2
         let mut v = ChainVerifier::new();

@@ -126,8 +126,14 @@ mod tests {
 
     #[test]
     fn lists_have_unique_codes_and_expected_sizes() {
-        let sizes = [(FailureCodeKind::Mode, 38), (FailureCodeKind::Mechanism, 38), (FailureCodeKind::Cause, 21),
-            (FailureCodeKind::Detection, 11), (FailureCodeKind::Activity, 12), (FailureCodeKind::Impact, 3)];
+        let sizes = [
+            (FailureCodeKind::Mode, 38),
+            (FailureCodeKind::Mechanism, 38),
+            (FailureCodeKind::Cause, 21),
+            (FailureCodeKind::Detection, 11),
+            (FailureCodeKind::Activity, 12),
+            (FailureCodeKind::Impact, 3),
+        ];
         for (kind, n) in sizes {
             let l = list(kind);
             assert_eq!(l.len(), n, "{kind}");

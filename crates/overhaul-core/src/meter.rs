@@ -57,7 +57,10 @@ mod tests {
     #[test]
     fn readings() {
         let t0 = Utc.with_ymd_and_hms(2026, 5, 1, 8, 0, 0).single().unwrap();
-        let last = Some(LastReading { value: 100.0, read_at: t0 });
+        let last = Some(LastReading {
+            value: 100.0,
+            read_at: t0,
+        });
         let later = t0 + Duration::hours(1);
         let cases = [
             (MeterKind::Counter, None, 0.0, t0, true),
@@ -69,10 +72,20 @@ mod tests {
             (MeterKind::Gauge, last, -40.0, later, true),
             (MeterKind::Gauge, last, f64::INFINITY, later, false),
             // an older reading back-filled before the last one is not checked against it
-            (MeterKind::Counter, last, 50.0, t0 - Duration::hours(1), true),
+            (
+                MeterKind::Counter,
+                last,
+                50.0,
+                t0 - Duration::hours(1),
+                true,
+            ),
         ];
         for (kind, last, value, at, ok) in cases {
-            assert_eq!(check_reading(kind, last, value, at).is_ok(), ok, "{kind:?} {value} {at}");
+            assert_eq!(
+                check_reading(kind, last, value, at).is_ok(),
+                ok,
+                "{kind:?} {value} {at}"
+            );
         }
     }
 }

@@ -36,7 +36,15 @@ impl Default for BusinessHours {
             close: "16:00".into(),
         });
         Self {
-            days: vec![day.clone(), day.clone(), day.clone(), day.clone(), day, None, None],
+            days: vec![
+                day.clone(),
+                day.clone(),
+                day.clone(),
+                day.clone(),
+                day,
+                None,
+                None,
+            ],
         }
     }
 }
@@ -87,12 +95,30 @@ mod tests {
         assert!(c.finish().is_ok());
 
         let mut bad = BusinessHours::default();
-        bad.days[0] = Some(DayHours { open: "17:00".into(), close: "08:00".into() });
-        bad.days[1] = Some(DayHours { open: "25:00".into(), close: "08:00".into() });
+        bad.days[0] = Some(DayHours {
+            open: "17:00".into(),
+            close: "08:00".into(),
+        });
+        bad.days[1] = Some(DayHours {
+            open: "25:00".into(),
+            close: "08:00".into(),
+        });
         let mut c = Checks::new();
         bad.check("business_hours", &mut c);
-        let fields: Vec<String> = c.finish().unwrap_err().0.into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["business_hours.days[0].close", "business_hours.days[1].open"]);
+        let fields: Vec<String> = c
+            .finish()
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "business_hours.days[0].close",
+                "business_hours.days[1].open"
+            ]
+        );
 
         let short = BusinessHours { days: vec![None] };
         let mut c = Checks::new();

@@ -201,7 +201,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(parse_email(" Anna@Plant.Example "), Ok("anna@plant.example".into()));
+        assert_eq!(
+            parse_email(" Anna@Plant.Example "),
+            Ok("anna@plant.example".into())
+        );
         for bad in ["anna", "@x", "a@", "a@@b", "a b@c", ""] {
             assert!(parse_email(bad).is_err(), "{bad}");
         }
@@ -210,10 +213,16 @@ mod tests {
     #[test]
     fn checks_collect_every_field() {
         let mut c = Checks::new();
-        assert_eq!(c.take("a", Code::parse("ok")).map(|c| c.into_inner()), Some("ok".into()));
+        assert_eq!(
+            c.take("a", Code::parse("ok")).map(|c| c.into_inner()),
+            Some("ok".into())
+        );
         assert!(c.take("b", Code::parse("")).is_none());
         c.push("c", "bad");
         let err = c.finish().unwrap_err();
-        assert_eq!(err.0.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["b", "c"]);
+        assert_eq!(
+            err.0.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+            ["b", "c"]
+        );
     }
 }

@@ -99,9 +99,16 @@ impl std::fmt::Display for TransitionError {
             TransitionError::NotAllowed { from, to, allowed } => {
                 let list: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
                 if list.is_empty() {
-                    write!(f, "a {from} work order cannot change status (it is final); asked for {to}")
+                    write!(
+                        f,
+                        "a {from} work order cannot change status (it is final); asked for {to}"
+                    )
                 } else {
-                    write!(f, "cannot go from {from} to {to}; allowed: {}", list.join(", "))
+                    write!(
+                        f,
+                        "cannot go from {from} to {to}; allowed: {}",
+                        list.join(", ")
+                    )
                 }
             }
             TransitionError::ReasonRequired { to } => {
@@ -167,10 +174,7 @@ text_enum!(
 );
 
 /// A request may be approved or rejected while open, and converted while open or approved.
-pub fn check_request_triage(
-    from: WorkRequestStatus,
-    to: WorkRequestStatus,
-) -> Result<(), String> {
+pub fn check_request_triage(from: WorkRequestStatus, to: WorkRequestStatus) -> Result<(), String> {
     use WorkRequestStatus::*;
     let ok = matches!(
         (from, to),
@@ -209,7 +213,13 @@ mod tests {
         let c = WorkOrderType::Corrective;
         let e = WorkOrderType::Emergency;
         // (from, to, kind, reason, ok)
-        let cases: &[(WorkOrderStatus, WorkOrderStatus, WorkOrderType, Option<&str>, bool)] = &[
+        let cases: &[(
+            WorkOrderStatus,
+            WorkOrderStatus,
+            WorkOrderType,
+            Option<&str>,
+            bool,
+        )] = &[
             (Requested, Approved, c, None, true),
             (Approved, Planned, c, None, true),
             (Planned, Ready, c, None, true),
@@ -251,9 +261,16 @@ mod tests {
         let err = transition(Requested, Completed, WorkOrderType::Corrective, None).unwrap_err();
         assert_eq!(
             err,
-            TransitionError::NotAllowed { from: Requested, to: Completed, allowed: vec![Approved, Cancelled] }
+            TransitionError::NotAllowed {
+                from: Requested,
+                to: Completed,
+                allowed: vec![Approved, Cancelled]
+            }
         );
-        assert_eq!(err.to_string(), "cannot go from requested to completed; allowed: approved, cancelled");
+        assert_eq!(
+            err.to_string(),
+            "cannot go from requested to completed; allowed: approved, cancelled"
+        );
         let final_err = transition(Closed, Approved, WorkOrderType::Corrective, None).unwrap_err();
         assert!(final_err.to_string().contains("final"));
     }
@@ -286,7 +303,10 @@ mod tests {
                     }
                 }
             }
-            assert!(seen.contains(&Closed) || seen.contains(&Cancelled), "{start}");
+            assert!(
+                seen.contains(&Closed) || seen.contains(&Cancelled),
+                "{start}"
+            );
         }
     }
 

@@ -18,7 +18,10 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
 }
 
@@ -44,7 +47,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| {
-                let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let ct = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 ct == "application/json" || ct.ends_with("+json")
             });
         if !is_json {
@@ -59,7 +67,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         let bytes = Bytes::from_request(req, state).await.map_err(|r| {
             let status = r.status();
             if status == StatusCode::PAYLOAD_TOO_LARGE {
-                Problem::new(status, "too-large", "Request body too large", format!("the body is larger than the limit of {} bytes", crate::BODY_LIMIT))
+                Problem::new(
+                    status,
+                    "too-large",
+                    "Request body too large",
+                    format!(
+                        "the body is larger than the limit of {} bytes",
+                        crate::BODY_LIMIT
+                    ),
+                )
             } else {
                 Problem::new(status, "unreadable-body", "Unreadable body", r.body_text())
             }
@@ -92,7 +108,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             Some(i) if inner.is_data() => msg[..i].to_owned(),
             _ => msg.clone(),
         };
-        ApiError(Problem::bad_request(&field, clean))
+        ApiError::from(Problem::bad_request(&field, clean))
     })
 }
 
@@ -115,7 +131,12 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             .and_then(|s| s.strip_suffix('"'))
             .and_then(|s| s.parse::<i64>().ok())
             .map(|v| IfMatch(Some(v)))
-            .ok_or_else(|| ApiError(Problem::bad_request("If-Match", "must be an ETag this API returned, e.g. \"3\"")))
+            .ok_or_else(|| {
+                ApiError::from(Problem::bad_request(
+                    "If-Match",
+                    "must be an ETag this API returned, e.g. \"3\"",
+                ))
+            })
     }
 }
 
@@ -128,10 +149,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|e| ApiError(Problem::bad_request("id", e.body_text())))?;
+            .map_err(|e| ApiError::from(Problem::bad_request("id", e.body_text())))?;
         Uuid::parse_str(&raw)
             .map(Id)
-            .map_err(|_| ApiError(Problem::bad_request("id", "must be a UUID")))
+            .map_err(|_| ApiError::from(Problem::bad_request("id", "must be a UUID")))
     }
 }
 
@@ -147,14 +168,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
             .map(|Query(v)| Q(v))
             .map_err(|e| {
                 let text = e.body_text();
-                let text = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text);
+                let text = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text);
                 let field = text
                     .split('`')
                     .nth(1)
                     .filter(|_| text.contains("field"))
                     .unwrap_or("query")
                     .to_owned();
-                ApiError(Problem::bad_request(&field, text.to_owned()))
+                ApiError::from(Problem::bad_request(&field, text.to_owned()))
             })
     }
 }

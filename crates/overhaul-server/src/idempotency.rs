@@ -18,12 +18,19 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     if req.method() != Method::POST {
         return next.run(req).await;
     }
-    let Some(key) = req.headers().get(HEADER).map(|v| v.to_str().map(str::to_owned)) else {
+    let Some(key) = req
+        .headers()
+        .get(HEADER)
+        .map(|v| v.to_str().map(str::to_owned))
+    else {
         return next.run(req).await;
     };
     let key = match key {
         Ok(k) if !k.is_empty() && k.len() <= 200 && !k.chars().any(char::is_control) => k,
-        _ => return Problem::bad_request("Idempotency-Key", "must be 1–200 visible characters").into_response(),
+        _ => {
+            return Problem::bad_request("Idempotency-Key", "must be 1–200 visible characters")
+                .into_response();
+        }
     };
     // Keys are per user: the caller must be authenticated.
     let Some(token) = bearer(req.headers()).map(str::to_owned) else {
@@ -36,8 +43,13 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     let bytes = match to_bytes(body, crate::BODY_LIMIT).await {
         Ok(b) => b,
         Err(_) => {
-            return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Request body too large", "the body is larger than the limit")
-                .into_response();
+            return Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "Request body too large",
+                "the body is larger than the limit",
+            )
+            .into_response();
         }
     };
     let mut h = Sha256::new();
@@ -60,27 +72,49 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
                 .and_then(|h| serde_json::from_str(&h).ok())
                 .unwrap_or_default();
             for (k, v) in headers {
-                if let (Ok(k), Ok(v)) = (axum::http::HeaderName::try_from(k), HeaderValue::try_from(v)) {
+                if let (Ok(k), Ok(v)) = (
+                    axum::http::HeaderName::try_from(k),
+                    HeaderValue::try_from(v),
+                ) {
                     r.headers_mut().insert(k, v);
                 }
             }
-            r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            r.headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
             return r;
         }
         Ok(Claim::InProgress) => {
-            return Problem::new(StatusCode::CONFLICT, "idempotency-in-progress", "Request in progress", "a request with this Idempotency-Key is still being processed; retry shortly")
-                .into_response();
+            return Problem::new(
+                StatusCode::CONFLICT,
+                "idempotency-in-progress",
+                "Request in progress",
+                "a request with this Idempotency-Key is still being processed; retry shortly",
+            )
+            .into_response();
         }
         Ok(Claim::Mismatch) => {
-            return Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-mismatch", "Idempotency-Key reused", "this Idempotency-Key was used with a different request")
-                .into_response();
+            return Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-mismatch",
+                "Idempotency-Key reused",
+                "this Idempotency-Key was used with a different request",
+            )
+            .into_response();
         }
         Err(e) => {
             tracing::error!(error = %e, "idempotency store failed");
-            return Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Unavailable", "could not record the idempotency key; retry").into_response();
+            return Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Unavailable",
+                "could not record the idempotency key; retry",
+            )
+            .into_response();
         }
     }
-    let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let res = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     let status = res.status();
     if !status.is_success() {
         // Nothing was created: free the key so the client can correct and retry with it.
@@ -95,7 +129,13 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     };
     let keep: Vec<(String, String)> = ["content-type", "etag", "location"]
         .iter()
-        .filter_map(|n| rparts.headers.get(*n).and_then(|v| v.to_str().ok()).map(|v| ((*n).to_owned(), v.to_owned())))
+        .filter_map(|n| {
+            rparts
+                .headers
+                .get(*n)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| ((*n).to_owned(), v.to_owned()))
+        })
         .collect();
     let body_text = String::from_utf8_lossy(&rbytes).to_string();
     if let Err(e) = idempotency::complete(

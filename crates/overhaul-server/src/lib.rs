@@ -53,7 +53,10 @@ struct BearerAuth;
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         if let Some(c) = openapi.components.as_mut() {
-            c.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
         }
     }
 }
@@ -67,7 +70,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(sites::get_user))
         .routes(routes!(sites::create_token))
         .routes(routes!(assets::create_asset, assets::list_assets))
-        .routes(routes!(assets::get_asset, assets::update_asset, assets::delete_asset))
+        .routes(routes!(
+            assets::get_asset,
+            assets::update_asset,
+            assets::delete_asset
+        ))
         .routes(routes!(assets::decommission_asset))
         .routes(routes!(assets::asset_timeline))
         .routes(routes!(assets::asset_downtime, assets::list_asset_downtime))
@@ -75,17 +82,32 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(meters::create_meter, meters::list_meters))
         .routes(routes!(meters::get_meter))
         .routes(routes!(meters::create_readings, meters::list_readings))
-        .routes(routes!(work_requests::create_request, work_requests::list_requests))
+        .routes(routes!(
+            work_requests::create_request,
+            work_requests::list_requests
+        ))
         .routes(routes!(work_requests::get_request))
         .routes(routes!(work_requests::approve_request))
         .routes(routes!(work_requests::reject_request))
         .routes(routes!(work_requests::convert_request))
-        .routes(routes!(work_orders::create_work_order, work_orders::list_work_orders))
-        .routes(routes!(work_orders::get_work_order, work_orders::update_work_order))
+        .routes(routes!(
+            work_orders::create_work_order,
+            work_orders::list_work_orders
+        ))
+        .routes(routes!(
+            work_orders::get_work_order,
+            work_orders::update_work_order
+        ))
         .routes(routes!(work_orders::transition, work_orders::history))
         .routes(routes!(work_orders::add_labor, work_orders::list_labor))
-        .routes(routes!(work_orders::add_downtime, work_orders::list_downtime))
-        .routes(routes!(work_orders::add_comment, work_orders::list_comments))
+        .routes(routes!(
+            work_orders::add_downtime,
+            work_orders::list_downtime
+        ))
+        .routes(routes!(
+            work_orders::add_comment,
+            work_orders::list_comments
+        ))
         .routes(routes!(misc::failure_codes))
         .routes(routes!(misc::audit_list))
         .routes(routes!(misc::audit_verify))
@@ -113,21 +135,38 @@ pub fn build_app(app: App) -> Router {
             "/api/v1/openapi.json",
             axum::routing::get(move || {
                 let doc = doc.clone();
-                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], doc) }
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        doc,
+                    )
+                }
             }),
         )
-        .layer(middleware::from_fn_with_state(state.clone(), idempotency::layer));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ));
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
         .merge(ops::router())
         .fallback(|| async {
-            problem::Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", "no such endpoint").into_response()
+            problem::Problem::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                "no such endpoint",
+            )
+            .into_response()
         })
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(ops::track))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
         .layer(CatchPanicLayer::custom(ops::panic_response))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("x-content-type-options"),
@@ -148,5 +187,7 @@ pub async fn serve(
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -18,9 +18,14 @@ static METRICS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 pub fn metrics_handle() -> Option<&'static PrometheusHandle> {
     METRICS
         .get_or_init(|| {
-            let buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+            let buckets = [
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ];
             PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Full("http_request_duration_seconds".into()), &buckets)
+                .set_buckets_for_metric(
+                    Matcher::Full("http_request_duration_seconds".into()),
+                    &buckets,
+                )
                 .ok()
                 .and_then(|b| b.install_recorder().ok())
         })
@@ -39,13 +44,26 @@ async fn ready(State(s): State<AppState>) -> Response {
     if s.app.db.ping().await {
         "ready".into_response()
     } else {
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not-ready", "Not ready", "the database does not answer").into_response()
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not-ready",
+            "Not ready",
+            "the database does not answer",
+        )
+        .into_response()
     }
 }
 
 async fn render_metrics() -> Response {
     match metrics_handle() {
-        Some(h) => ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
+        Some(h) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4",
+            )],
+            h.render(),
+        )
+            .into_response(),
         None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 }
@@ -116,7 +134,11 @@ async fn landing(State(s): State<AppState>) -> Response {
             format!(
                 "<p>{} sites, {} assets, {} work orders ({} open), {} work requests.</p>\
                  <table><thead><tr><th>Site</th><th>Name</th><th>Assets</th><th>Open work orders</th></tr></thead><tbody>{sites}</tbody></table>",
-                st.sites.len(), st.assets, st.work_orders, st.open_work_orders, st.work_requests
+                st.sites.len(),
+                st.assets,
+                st.work_orders,
+                st.open_work_orders,
+                st.work_requests
             )
         }
         Err(_) => "<p>The database does not answer.</p>".to_owned(),

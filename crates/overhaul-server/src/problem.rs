@@ -40,7 +40,12 @@ impl Problem {
             .map(|e| format!("{}: {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; ");
-        let mut p = Self::new(StatusCode::BAD_REQUEST, "invalid-input", "Invalid input", detail);
+        let mut p = Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-input",
+            "Invalid input",
+            detail,
+        );
         p.errors = errors;
         p
     }
@@ -68,11 +73,11 @@ impl IntoResponse for Problem {
 }
 
 /// The error type of every handler.
-pub struct ApiError(pub Problem);
+pub struct ApiError(pub Box<Problem>);
 
 impl From<Problem> for ApiError {
     fn from(p: Problem) -> Self {
-        ApiError(p)
+        ApiError(Box::new(p))
     }
 }
 
@@ -86,10 +91,15 @@ impl From<AppError> for ApiError {
                 "Not authenticated",
                 "send a valid API token as 'Authorization: Bearer <token>'",
             ),
-            AppError::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", m),
-            AppError::NotFound(what) => {
-                Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", format!("{what} not found"))
+            AppError::Forbidden(m) => {
+                Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", m)
             }
+            AppError::NotFound(what) => Problem::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                format!("{what} not found"),
+            ),
             AppError::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", m),
             AppError::Stale => Problem::new(
                 StatusCode::PRECONDITION_FAILED,
@@ -98,8 +108,17 @@ impl From<AppError> for ApiError {
                 "the record was changed since you read it (ETag mismatch); reload and try again",
             ),
             AppError::Rule { message, allowed } => {
-                let slug = if allowed.is_some() { "illegal-transition" } else { "rule-violated" };
-                let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, slug, "Not allowed by the rules", message);
+                let slug = if allowed.is_some() {
+                    "illegal-transition"
+                } else {
+                    "rule-violated"
+                };
+                let mut p = Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    slug,
+                    "Not allowed by the rules",
+                    message,
+                );
                 p.allowed = allowed;
                 p
             }
@@ -114,13 +133,13 @@ impl From<AppError> for ApiError {
                 )
             }
         };
-        ApiError(p)
+        ApiError(Box::new(p))
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        self.0.into_response()
+        (*self.0).into_response()
     }
 }
 

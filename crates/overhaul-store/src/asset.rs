@@ -3,7 +3,9 @@
 use crate::audit::PendingAudit;
 use crate::db::Tx;
 use crate::error::{StoreResult, parse_stored};
-use crate::schema::{AssetStateIntervals, Assets, DowntimeEvents, Meters, WorkOrders, WorkRequests};
+use crate::schema::{
+    AssetStateIntervals, Assets, DowntimeEvents, Meters, WorkOrders, WorkRequests,
+};
 use crate::{Db, StoreError};
 use chrono::{DateTime, Utc};
 use overhaul_core::asset::AssetStatus;
@@ -129,7 +131,12 @@ pub async fn insert(tx: &mut Tx, a: &Asset) -> StoreResult<()> {
 
 /// Writes the new state of an asset read at `old.version`. When the path changed (moved to a
 /// new parent) the paths of all descendants are rewritten in the same transaction.
-pub async fn update(tx: &mut Tx, old: &Asset, new: &Asset, reason: Option<&str>) -> StoreResult<()> {
+pub async fn update(
+    tx: &mut Tx,
+    old: &Asset,
+    new: &Asset,
+    reason: Option<&str>,
+) -> StoreResult<()> {
     let n = tx
         .execute(
             Query::update()
@@ -195,11 +202,13 @@ fn select() -> SelectStatement {
 }
 
 pub async fn get(db: &Db, id: Uuid) -> StoreResult<Asset> {
-    db.fetch_one(select().and_where(Expr::col(Assets::Id).eq(id))).await
+    db.fetch_one(select().and_where(Expr::col(Assets::Id).eq(id)))
+        .await
 }
 
 pub async fn get_tx(tx: &mut Tx, id: Uuid) -> StoreResult<Asset> {
-    tx.fetch_one(select().and_where(Expr::col(Assets::Id).eq(id))).await
+    tx.fetch_one(select().and_where(Expr::col(Assets::Id).eq(id)))
+        .await
 }
 
 pub async fn by_code(db: &Db, site_id: Uuid, code: &str) -> StoreResult<Option<Asset>> {
@@ -258,8 +267,14 @@ pub async fn list(db: &Db, f: &AssetFilter) -> StoreResult<Vec<Asset>> {
         let pat = format!("%{}%", escape_like(&text.to_lowercase()));
         q.cond_where(
             Cond::any()
-                .add(Expr::cust_with_values("LOWER(code) LIKE ? ESCAPE '\\'", [pat.clone()]))
-                .add(Expr::cust_with_values("LOWER(name) LIKE ? ESCAPE '\\'", [pat])),
+                .add(Expr::cust_with_values(
+                    "LOWER(code) LIKE ? ESCAPE '\\'",
+                    [pat.clone()],
+                ))
+                .add(Expr::cust_with_values(
+                    "LOWER(name) LIKE ? ESCAPE '\\'",
+                    [pat],
+                )),
         );
     }
     if let Some((code, id)) = &f.after {
@@ -281,7 +296,9 @@ pub async fn list(db: &Db, f: &AssetFilter) -> StoreResult<Vec<Asset>> {
 
 /// Escapes `%`, `_` and the escape character itself for a LIKE pattern.
 pub fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 #[derive(sqlx::FromRow)]
@@ -292,11 +309,29 @@ struct Count {
 /// Whether anything refers to the asset: children, work, requests, meters, downtime.
 pub async fn has_history(tx: &mut Tx, id: Uuid) -> StoreResult<Option<&'static str>> {
     let checks: [(&'static str, SelectStatement); 5] = [
-        ("child assets", count_where(Assets::Table, Expr::col(Assets::ParentId).eq(id))),
-        ("work orders", count_where(WorkOrders::Table, Expr::col(WorkOrders::AssetId).eq(id))),
-        ("work requests", count_where(WorkRequests::Table, Expr::col(WorkRequests::AssetId).eq(id))),
-        ("meters", count_where(Meters::Table, Expr::col(Meters::AssetId).eq(id))),
-        ("downtime records", count_where(DowntimeEvents::Table, Expr::col(DowntimeEvents::AssetId).eq(id))),
+        (
+            "child assets",
+            count_where(Assets::Table, Expr::col(Assets::ParentId).eq(id)),
+        ),
+        (
+            "work orders",
+            count_where(WorkOrders::Table, Expr::col(WorkOrders::AssetId).eq(id)),
+        ),
+        (
+            "work requests",
+            count_where(WorkRequests::Table, Expr::col(WorkRequests::AssetId).eq(id)),
+        ),
+        (
+            "meters",
+            count_where(Meters::Table, Expr::col(Meters::AssetId).eq(id)),
+        ),
+        (
+            "downtime records",
+            count_where(
+                DowntimeEvents::Table,
+                Expr::col(DowntimeEvents::AssetId).eq(id),
+            ),
+        ),
     ];
     for (what, q) in checks {
         let c: Count = tx.fetch_one(&q).await?;
@@ -334,7 +369,11 @@ pub async fn delete(tx: &mut Tx, a: &Asset, reason: Option<&str>) -> StoreResult
     if n == 0 {
         return Err(StoreError::Stale);
     }
-    tx.audit(PendingAudit::new("delete", "asset", a.id).old(a).reason(reason));
+    tx.audit(
+        PendingAudit::new("delete", "asset", a.id)
+            .old(a)
+            .reason(reason),
+    );
     Ok(())
 }
 
@@ -394,7 +433,11 @@ async fn insert_span(tx: &mut Tx, asset_id: Uuid, s: &Span) -> StoreResult<()> {
 
 /// Lays `new` over the asset's timeline (see `overhaul_core::asset_state::splice`) and returns
 /// the state the asset is in afterwards.
-pub async fn splice_state(tx: &mut Tx, asset_id: Uuid, new: Span) -> StoreResult<Option<AssetStatus>> {
+pub async fn splice_state(
+    tx: &mut Tx,
+    asset_id: Uuid,
+    new: Span,
+) -> StoreResult<Option<AssetStatus>> {
     let mut q = Query::select();
     q.columns(SPAN_COLS)
         .from(AssetStateIntervals::Table)
@@ -408,7 +451,10 @@ pub async fn splice_state(tx: &mut Tx, asset_id: Uuid, new: Span) -> StoreResult
         q.and_where(Expr::col(AssetStateIntervals::StartedAt).lt(e));
     }
     let old: Vec<StateInterval> = tx.fetch_all(&q).await?;
-    let spans = old.iter().map(StateInterval::span).collect::<StoreResult<Vec<_>>>()?;
+    let spans = old
+        .iter()
+        .map(StateInterval::span)
+        .collect::<StoreResult<Vec<_>>>()?;
     let replaced = overhaul_core::asset_state::splice(&spans, new);
     if !old.is_empty() {
         tx.execute(
@@ -447,11 +493,17 @@ pub async fn splice_state(tx: &mut Tx, asset_id: Uuid, new: Span) -> StoreResult
                 .and_where(Expr::col(AssetStateIntervals::EndedAt).is_null()),
         )
         .await?;
-    current.map(|c| parse_stored(AssetStatus::parse(&c.state))).transpose()
+    current
+        .map(|c| parse_stored(AssetStatus::parse(&c.state)))
+        .transpose()
 }
 
 /// The state the asset was in just before `t` (the span ending at or covering `t`).
-pub async fn state_before(tx: &mut Tx, asset_id: Uuid, t: DateTime<Utc>) -> StoreResult<Option<AssetStatus>> {
+pub async fn state_before(
+    tx: &mut Tx,
+    asset_id: Uuid,
+    t: DateTime<Utc>,
+) -> StoreResult<Option<AssetStatus>> {
     let s: Option<StateInterval> = tx
         .fetch_optional(
             Query::select()
@@ -463,7 +515,8 @@ pub async fn state_before(tx: &mut Tx, asset_id: Uuid, t: DateTime<Utc>) -> Stor
                 .limit(1),
         )
         .await?;
-    s.map(|c| parse_stored(AssetStatus::parse(&c.state))).transpose()
+    s.map(|c| parse_stored(AssetStatus::parse(&c.state)))
+        .transpose()
 }
 
 /// Sets the stored current status (kept on the asset row for fast filtering).
@@ -570,7 +623,11 @@ pub async fn end_downtime(tx: &mut Tx, old: &Downtime, new: &Downtime) -> StoreR
     if n == 0 {
         return Err(StoreError::Stale);
     }
-    tx.audit(PendingAudit::new("update", "downtime", old.id).old(old).new_value(new));
+    tx.audit(
+        PendingAudit::new("update", "downtime", old.id)
+            .old(old)
+            .new_value(new),
+    );
     Ok(())
 }
 

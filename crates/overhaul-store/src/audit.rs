@@ -1,9 +1,9 @@
 //! The hash-chained audit trail: appended inside the transaction that made the change.
 
+use crate::Db;
 use crate::db::Tx;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::{AuditHead, AuditLog};
-use crate::Db;
 use chrono::{DateTime, Utc};
 use overhaul_core::audit::{AuditFields, ChainBreak, ChainVerifier, record_hash};
 use sea_query::{Expr, ExprTrait, LockType, Order, Query};

@@ -31,12 +31,18 @@ fn order_by(table: &str) -> &'static str {
 /// (PostgreSQL) or 0 (SQLite, a file copy).
 pub async fn backup(db: &Db, file: &Path) -> StoreResult<u64> {
     if file.exists() {
-        return Err(StoreError::Conflict(format!("{} already exists", file.display())));
+        return Err(StoreError::Conflict(format!(
+            "{} already exists",
+            file.display()
+        )));
     }
     match db {
         Db::Sqlite { write, .. } => {
             let target = file.to_string_lossy().to_string();
-            sqlx::query("VACUUM INTO ?").bind(target).execute(write).await?;
+            sqlx::query("VACUUM INTO ?")
+                .bind(target)
+                .execute(write)
+                .await?;
             Ok(0)
         }
         Db::Postgres(pool) => {
@@ -46,10 +52,17 @@ pub async fn backup(db: &Db, file: &Path) -> StoreResult<u64> {
                 .await?;
             let out = std::fs::File::create_new(file)?;
             let mut w = BufWriter::new(out);
-            writeln!(w, "{}", serde_json::json!({ "format": FORMAT, "backend": "postgres" }))?;
+            writeln!(
+                w,
+                "{}",
+                serde_json::json!({ "format": FORMAT, "backend": "postgres" })
+            )?;
             let mut n = 0_u64;
             for table in TABLES {
-                let sql = format!("SELECT row_to_json(t)::text AS j FROM {table} t{}", order_by(table));
+                let sql = format!(
+                    "SELECT row_to_json(t)::text AS j FROM {table} t{}",
+                    order_by(table)
+                );
                 let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut *tx).await?;
                 for r in rows {
                     let j: String = r.try_get("j")?;
@@ -72,11 +85,13 @@ pub async fn restore_postgres(db: &Db, file: &Path) -> StoreResult<u64> {
     };
     let f = std::fs::File::open(file)?;
     let mut lines = std::io::BufReader::new(f).lines();
-    let header: serde_json::Value = serde_json::from_str(&lines.next().transpose()?.unwrap_or_default())
-        .map_err(|_| StoreError::Corrupt("not an Overhaul backup file".into()))?;
+    let header: serde_json::Value =
+        serde_json::from_str(&lines.next().transpose()?.unwrap_or_default())
+            .map_err(|_| StoreError::Corrupt("not an Overhaul backup file".into()))?;
     if header.get("format").and_then(|v| v.as_str()) != Some(FORMAT) {
         return Err(StoreError::Corrupt(
-            "not an Overhaul PostgreSQL backup (a SQLite backup is restored by copying the file)".into(),
+            "not an Overhaul PostgreSQL backup (a SQLite backup is restored by copying the file)"
+                .into(),
         ));
     }
     let mut tx = pool.begin().await?;
@@ -90,8 +105,12 @@ pub async fn restore_postgres(db: &Db, file: &Path) -> StoreResult<u64> {
         }
     }
     // Reference data and the chain head come from the backup.
-    sqlx::query("DELETE FROM failure_codes").execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM audit_head").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM failure_codes")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM audit_head")
+        .execute(&mut *tx)
+        .await?;
     let mut deferred: Vec<(String, String, serde_json::Value, serde_json::Value)> = Vec::new();
     let mut n = 0_u64;
     for line in lines {
@@ -101,13 +120,22 @@ pub async fn restore_postgres(db: &Db, file: &Path) -> StoreResult<u64> {
         }
         let v: serde_json::Value = serde_json::from_str(&line)
             .map_err(|e| StoreError::Corrupt(format!("backup line {}: {e}", n + 2)))?;
-        let table = v.get("table").and_then(|t| t.as_str()).unwrap_or_default().to_owned();
+        let table = v
+            .get("table")
+            .and_then(|t| t.as_str())
+            .unwrap_or_default()
+            .to_owned();
         if !TABLES.contains(&table.as_str()) {
-            return Err(StoreError::Corrupt(format!("backup names an unknown table '{table}'")));
+            return Err(StoreError::Corrupt(format!(
+                "backup names an unknown table '{table}'"
+            )));
         }
         let mut row = v.get("row").cloned().unwrap_or_default();
         let Some(obj) = row.as_object_mut() else {
-            return Err(StoreError::Corrupt(format!("backup line {}: no row", n + 2)));
+            return Err(StoreError::Corrupt(format!(
+                "backup line {}: no row",
+                n + 2
+            )));
         };
         for (t, c) in GENERATED {
             if *t == table {
@@ -126,8 +154,14 @@ pub async fn restore_postgres(db: &Db, file: &Path) -> StoreResult<u64> {
         }
         // Column names come from our own table list and are checked to be plain identifiers.
         let cols: Vec<String> = obj.keys().cloned().collect();
-        if cols.iter().any(|c| !c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_')) {
-            return Err(StoreError::Corrupt(format!("backup line {}: bad column name", n + 2)));
+        if cols
+            .iter()
+            .any(|c| !c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
+        {
+            return Err(StoreError::Corrupt(format!(
+                "backup line {}: bad column name",
+                n + 2
+            )));
         }
         let list = cols.join(", ");
         let sql = format!(
@@ -140,7 +174,9 @@ pub async fn restore_postgres(db: &Db, file: &Path) -> StoreResult<u64> {
         n += 1;
     }
     for (table, col, id, val) in deferred {
-        let sql = format!("UPDATE {table} SET {col} = ($1::json #>> '{{}}')::uuid WHERE id = ($2::json #>> '{{}}')::uuid");
+        let sql = format!(
+            "UPDATE {table} SET {col} = ($1::json #>> '{{}}')::uuid WHERE id = ($2::json #>> '{{}}')::uuid"
+        );
         sqlx::query(AssertSqlSafe(sql))
             .bind(val.to_string())
             .bind(id.to_string())
@@ -163,7 +199,10 @@ pub fn restore_sqlite(file: &Path, target: &Path) -> StoreResult<()> {
     use std::io::Read;
     std::fs::File::open(file)?.read_exact(&mut head)?;
     if &head != b"SQLite format 3\0" {
-        return Err(StoreError::Corrupt(format!("{} is not a SQLite backup", file.display())));
+        return Err(StoreError::Corrupt(format!(
+            "{} is not a SQLite backup",
+            file.display()
+        )));
     }
     std::fs::copy(file, target)?;
     Ok(())

@@ -16,10 +16,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// A row type that decodes from both backends.
-pub trait Rows:
-    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{
-}
+pub trait Rows: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 impl<T> Rows for T where
     T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
 {
@@ -112,7 +109,11 @@ impl Db {
     /// the durable default.
     pub async fn set_durable(&self, durable: bool) -> StoreResult<()> {
         if let Db::Sqlite { write, .. } = self {
-            let sql = if durable { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" };
+            let sql = if durable {
+                "PRAGMA synchronous = FULL"
+            } else {
+                "PRAGMA synchronous = NORMAL"
+            };
             sqlx::query(sql).execute(write).await?;
         }
         Ok(())

@@ -50,7 +50,10 @@ pub async fn next_counter(tx: &mut Tx, name: &str) -> StoreResult<i64> {
                 .values_panic([name.into(), 1_i64.into()])
                 .on_conflict(
                     OnConflict::column(Counters::Name)
-                        .value(Counters::Value, Expr::col((Counters::Table, Counters::Value)).add(1))
+                        .value(
+                            Counters::Value,
+                            Expr::col((Counters::Table, Counters::Value)).add(1),
+                        )
                         .to_owned(),
                 )
                 .returning_col(Counters::Value),
@@ -73,7 +76,10 @@ pub async fn reserve_counter(tx: &mut Tx, name: &str, n: i64) -> StoreResult<i64
                 .values_panic([name.into(), n.into()])
                 .on_conflict(
                     OnConflict::column(Counters::Name)
-                        .value(Counters::Value, Expr::col((Counters::Table, Counters::Value)).add(n))
+                        .value(
+                            Counters::Value,
+                            Expr::col((Counters::Table, Counters::Value)).add(n),
+                        )
                         .to_owned(),
                 )
                 .returning_col(Counters::Value),
@@ -136,14 +142,25 @@ pub async fn stats(db: &Db) -> StoreResult<Stats> {
         assets: i64,
         open: i64,
     }
-    let count = |t: sea_query::DynIden| Query::select().expr_as(Expr::cust("COUNT(*)"), "n").from(t).to_owned();
+    let count = |t: sea_query::DynIden| {
+        Query::select()
+            .expr_as(Expr::cust("COUNT(*)"), "n")
+            .from(t)
+            .to_owned()
+    };
     let open: Vec<String> = overhaul_core::work_order::WorkOrderStatus::open_statuses()
         .iter()
         .map(|s| s.as_str().to_owned())
         .collect();
-    let assets: N = db.fetch_one(&count(sea_query::IntoIden::into_iden(Assets::Table))).await?;
-    let wos: N = db.fetch_one(&count(sea_query::IntoIden::into_iden(WorkOrders::Table))).await?;
-    let reqs: N = db.fetch_one(&count(sea_query::IntoIden::into_iden(WorkRequests::Table))).await?;
+    let assets: N = db
+        .fetch_one(&count(sea_query::IntoIden::into_iden(Assets::Table)))
+        .await?;
+    let wos: N = db
+        .fetch_one(&count(sea_query::IntoIden::into_iden(WorkOrders::Table)))
+        .await?;
+    let reqs: N = db
+        .fetch_one(&count(sea_query::IntoIden::into_iden(WorkRequests::Table)))
+        .await?;
     let open_n: N = db
         .fetch_one(
             count(sea_query::IntoIden::into_iden(WorkOrders::Table))
@@ -170,7 +187,10 @@ pub async fn stats(db: &Db) -> StoreResult<Stats> {
         )
         .await?;
     Ok(Stats {
-        sites: per_site.into_iter().map(|r| (r.code, r.name, r.assets, r.open)).collect(),
+        sites: per_site
+            .into_iter()
+            .map(|r| (r.code, r.name, r.assets, r.open))
+            .collect(),
         assets: assets.n,
         work_orders: wos.n,
         open_work_orders: open_n.n,

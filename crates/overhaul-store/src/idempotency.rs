@@ -29,7 +29,13 @@ pub enum Claim {
 }
 
 /// Reserves `key` for this user and request, or tells what happened to it before.
-pub async fn claim(db: &Db, user: Uuid, key: &str, request_hash: &str, now: DateTime<Utc>) -> StoreResult<Claim> {
+pub async fn claim(
+    db: &Db,
+    user: Uuid,
+    key: &str,
+    request_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Claim> {
     // The key row is bookkeeping, not business data: it is not audited.
     let mut tx = db.begin(&ActorRef::system("idempotency"), now).await?;
     let inserted = tx
@@ -78,8 +84,17 @@ pub async fn claim(db: &Db, user: Uuid, key: &str, request_hash: &str, now: Date
 }
 
 /// Stores the response of a request that ran under `key`.
-pub async fn complete(db: &Db, user: Uuid, key: &str, status: u16, body: &str, headers: &str) -> StoreResult<()> {
-    let mut tx = db.begin(&ActorRef::system("idempotency"), Utc::now()).await?;
+pub async fn complete(
+    db: &Db,
+    user: Uuid,
+    key: &str,
+    status: u16,
+    body: &str,
+    headers: &str,
+) -> StoreResult<()> {
+    let mut tx = db
+        .begin(&ActorRef::system("idempotency"), Utc::now())
+        .await?;
     tx.execute_unaudited(
         Query::update()
             .table(IdempotencyKeys::Table)
@@ -95,7 +110,9 @@ pub async fn complete(db: &Db, user: Uuid, key: &str, status: u16, body: &str, h
 
 /// Frees a key whose request failed without effect (so the client may retry with it).
 pub async fn release(db: &Db, user: Uuid, key: &str) -> StoreResult<()> {
-    let mut tx = db.begin(&ActorRef::system("idempotency"), Utc::now()).await?;
+    let mut tx = db
+        .begin(&ActorRef::system("idempotency"), Utc::now())
+        .await?;
     tx.execute_unaudited(
         Query::delete()
             .from_table(IdempotencyKeys::Table)

@@ -106,7 +106,11 @@ pub async fn get_for_update(tx: &mut Tx, id: Uuid) -> StoreResult<Meter> {
     .await
 }
 
-pub async fn list(db: &Db, asset_id: Option<Uuid>, sites: Option<&[Uuid]>) -> StoreResult<Vec<Meter>> {
+pub async fn list(
+    db: &Db,
+    asset_id: Option<Uuid>,
+    sites: Option<&[Uuid]>,
+) -> StoreResult<Vec<Meter>> {
     let mut q = Query::select();
     q.columns(COLS.map(|c| (Meters::Table, c)))
         .from(Meters::Table)

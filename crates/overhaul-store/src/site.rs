@@ -136,7 +136,9 @@ pub async fn by_code(db: &Db, code: &str) -> StoreResult<Option<Site>> {
 /// All sites, or only those in `only` when given.
 pub async fn list(db: &Db, only: Option<&[Uuid]>) -> StoreResult<Vec<Site>> {
     let mut q = Query::select();
-    q.columns(COLS).from(Sites::Table).order_by(Sites::Code, Order::Asc);
+    q.columns(COLS)
+        .from(Sites::Table)
+        .order_by(Sites::Code, Order::Asc);
     if let Some(ids) = only {
         q.and_where(Expr::col(Sites::Id).is_in(ids.iter().copied()));
     }

@@ -18,7 +18,9 @@ pub struct TestDb {
 
 /// The PostgreSQL server URL tests should use, if any.
 pub fn postgres_url() -> Option<String> {
-    std::env::var(ENV).ok().filter(|u| u.starts_with("postgres"))
+    std::env::var(ENV)
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
 }
 
 /// A URL for a brand-new database (not yet connected), with its cleanup guard.
@@ -26,17 +28,38 @@ pub async fn fresh_url() -> StoreResult<(String, Cleanup)> {
     match postgres_url() {
         Some(admin) => {
             let name = format!("ovt_{}", uuid::Uuid::now_v7().simple());
-            let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&admin).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await?;
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&admin)
+                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&pool)
+                .await?;
             pool.close().await;
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin.clone());
-            Ok((format!("{base}/{name}"), Cleanup { dir: None, pg: Some((admin, name)) }))
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_owned())
+                .unwrap_or(admin.clone());
+            Ok((
+                format!("{base}/{name}"),
+                Cleanup {
+                    dir: None,
+                    pg: Some((admin, name)),
+                },
+            ))
         }
         None => {
-            let dir = std::env::temp_dir().join(format!("overhaul-test-{}", uuid::Uuid::now_v7().simple()));
+            let dir = std::env::temp_dir()
+                .join(format!("overhaul-test-{}", uuid::Uuid::now_v7().simple()));
             std::fs::create_dir_all(&dir)?;
             let url = format!("sqlite://{}/test.db", dir.display());
-            Ok((url, Cleanup { dir: Some(dir), pg: None }))
+            Ok((
+                url,
+                Cleanup {
+                    dir: Some(dir),
+                    pg: None,
+                },
+            ))
         }
     }
 }
@@ -46,7 +69,12 @@ pub async fn fresh() -> StoreResult<TestDb> {
     let (url, mut c) = fresh_url().await?;
     let db = Db::connect(&url).await?;
     db.migrate().await?;
-    Ok(TestDb { db, url, dir: c.dir.take(), pg: c.pg.take() })
+    Ok(TestDb {
+        db,
+        url,
+        dir: c.dir.take(),
+        pg: c.pg.take(),
+    })
 }
 
 /// Removes a test database when dropped.
@@ -58,12 +86,21 @@ pub struct Cleanup {
 fn drop_pg(admin: String, name: String) {
     // Drop runs outside async code: use a private runtime on a plain thread.
     let _ = std::thread::spawn(move || {
-        if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
             rt.block_on(async {
-                if let Ok(pool) = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&admin).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(&pool)
-                        .await;
+                if let Ok(pool) = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect(&admin)
+                    .await
+                {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&pool)
+                    .await;
                     pool.close().await;
                 }
             });

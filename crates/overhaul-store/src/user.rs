@@ -1,10 +1,10 @@
 //! Users, their roles per site, and API tokens (stored as SHA-256 hashes only).
 
+use crate::Db;
 use crate::audit::PendingAudit;
 use crate::db::Tx;
 use crate::error::StoreResult;
 use crate::schema::{ApiTokens, UserRoles, Users};
-use crate::Db;
 use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, Order, Query};
 use serde::Serialize;

@@ -131,12 +131,25 @@ pub async fn insert(tx: &mut Tx, w: &WorkOrder) -> StoreResult<()> {
 
 /// Writes every mutable field of a work order read at `old.version` (`new.version` must be
 /// `old.version + 1`). `Stale` when someone else changed it in between.
-pub async fn update(tx: &mut Tx, old: &WorkOrder, new: &WorkOrder, action: &str, reason: Option<&str>) -> StoreResult<()> {
+pub async fn update(
+    tx: &mut Tx,
+    old: &WorkOrder,
+    new: &WorkOrder,
+    action: &str,
+    reason: Option<&str>,
+) -> StoreResult<()> {
     let mut q = Query::update();
     q.table(WorkOrders::Table);
     // id, site, number and creation are immutable: skip them.
     for (col, v) in COLS.iter().zip(values(new)) {
-        if !matches!(col, WorkOrders::Id | WorkOrders::SiteId | WorkOrders::Number | WorkOrders::CreatedAt | WorkOrders::CreatedBy) {
+        if !matches!(
+            col,
+            WorkOrders::Id
+                | WorkOrders::SiteId
+                | WorkOrders::Number
+                | WorkOrders::CreatedAt
+                | WorkOrders::CreatedBy
+        ) {
             q.value(*col, v);
         }
     }
@@ -155,7 +168,10 @@ pub async fn update(tx: &mut Tx, old: &WorkOrder, new: &WorkOrder, action: &str,
 }
 
 fn select() -> SelectStatement {
-    Query::select().columns(cols()).from(WorkOrders::Table).to_owned()
+    Query::select()
+        .columns(cols())
+        .from(WorkOrders::Table)
+        .to_owned()
 }
 
 pub async fn get(db: &Db, id: Uuid) -> StoreResult<WorkOrder> {

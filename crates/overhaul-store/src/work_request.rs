@@ -89,7 +89,13 @@ pub async fn insert(tx: &mut Tx, r: &WorkRequest) -> StoreResult<()> {
 }
 
 /// Writes triage changes (status, reason, linked work order) of a request read at `old.version`.
-pub async fn update(tx: &mut Tx, old: &WorkRequest, new: &WorkRequest, action: &str, reason: Option<&str>) -> StoreResult<()> {
+pub async fn update(
+    tx: &mut Tx,
+    old: &WorkRequest,
+    new: &WorkRequest,
+    action: &str,
+    reason: Option<&str>,
+) -> StoreResult<()> {
     let n = tx
         .execute(
             Query::update()

@@ -62,12 +62,19 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     let (url, cleanup) = if args.target == "sqlite" {
         let dir = std::env::temp_dir().join(format!("overhaul-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
-        (format!("sqlite://{}/bench.db", dir.display()), Cleanup::Dir(dir))
+        (
+            format!("sqlite://{}/bench.db", dir.display()),
+            Cleanup::Dir(dir),
+        )
     } else {
         let admin = sqlx_admin(&args.target).await?;
         let name = format!("overhaul_bench_{}", std::process::id());
         admin.create(&name).await?;
-        let base = args.target.rsplit_once('/').map(|(b, _)| b).unwrap_or(&args.target);
+        let base = args
+            .target
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(&args.target);
         (format!("{base}/{name}"), Cleanup::Pg(admin, name))
     };
     let result = measure(&url, &args).await;
@@ -83,26 +90,92 @@ async fn measure(url: &str, args: &BenchArgs) -> Result<()> {
     let now = Utc::now();
     let sys = Ctx::system("bench", now - Duration::days(3700));
     let site = app
-        .create_site(&sys, NewSite { code: "B".into(), name: "Bench".into(), timezone: "UTC".into(), business_hours: None, currency: None, allow_anonymous_requests: false })
+        .create_site(
+            &sys,
+            NewSite {
+                code: "B".into(),
+                name: "Bench".into(),
+                timezone: "UTC".into(),
+                business_hours: None,
+                currency: None,
+                allow_anonymous_requests: false,
+            },
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let site_id = site.site.id;
-    app.create_user(&sys, NewUser { email: "bench@x.test".into(), name: "Bench".into(), password: None, roles: vec![NewGrant { role: Role::Planner, site_id: None }] })
+    app.create_user(
+        &sys,
+        NewUser {
+            email: "bench@x.test".into(),
+            name: "Bench".into(),
+            password: None,
+            roles: vec![NewGrant {
+                role: Role::Planner,
+                site_id: None,
+            }],
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let token = app
+        .create_token(&sys, "bench@x.test", None)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let token = app.create_token(&sys, "bench@x.test", None).await.map_err(|e| anyhow::anyhow!("{e}"))?.token.0;
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .token
+        .0;
     // 1 area › 10 lines › 10 cells › 10 machines = 1,111 assets.
-    let mk = |code: String, level, parent| NewAsset { site_id, parent_id: parent, code, name: "x".into(), level, equipment_class: None, criticality: None, status: None, replacement_value: None };
-    let area = app.create_asset(&sys, mk("A".into(), AssetLevel::Area, None)).await.map_err(|e| anyhow::anyhow!("{e}"))?.asset.id;
+    let mk = |code: String, level, parent| NewAsset {
+        site_id,
+        parent_id: parent,
+        code,
+        name: "x".into(),
+        level,
+        equipment_class: None,
+        criticality: None,
+        status: None,
+        replacement_value: None,
+    };
+    let area = app
+        .create_asset(&sys, mk("A".into(), AssetLevel::Area, None))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .asset
+        .id;
     let mut lines = Vec::new();
     let mut machines = Vec::new();
     for l in 0..10 {
-        let line = app.create_asset(&sys, mk(format!("L{l}"), AssetLevel::WorkCenter, Some(area))).await.map_err(|e| anyhow::anyhow!("{e}"))?.asset.id;
+        let line = app
+            .create_asset(
+                &sys,
+                mk(format!("L{l}"), AssetLevel::WorkCenter, Some(area)),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .asset
+            .id;
         lines.push(line);
         for c in 0..10 {
-            let cell = app.create_asset(&sys, mk(format!("L{l}C{c}"), AssetLevel::WorkUnit, Some(line))).await.map_err(|e| anyhow::anyhow!("{e}"))?.asset.id;
+            let cell = app
+                .create_asset(
+                    &sys,
+                    mk(format!("L{l}C{c}"), AssetLevel::WorkUnit, Some(line)),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .asset
+                .id;
             for m in 0..10 {
-                machines.push(app.create_asset(&sys, mk(format!("L{l}C{c}M{m}"), AssetLevel::Equipment, Some(cell))).await.map_err(|e| anyhow::anyhow!("{e}"))?.asset.id);
+                machines.push(
+                    app.create_asset(
+                        &sys,
+                        mk(format!("L{l}C{c}M{m}"), AssetLevel::Equipment, Some(cell)),
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .asset
+                    .id,
+                );
             }
         }
     }
@@ -110,11 +183,17 @@ async fn measure(url: &str, args: &BenchArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(overhaul_server::serve(listener, overhaul_server::build_app(app.clone()), async {
-        let _ = stop_rx.await;
-    }));
+    let server = tokio::spawn(overhaul_server::serve(
+        listener,
+        overhaul_server::build_app(app.clone()),
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
     let base = format!("http://{addr}");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
 
     for clients in [1_usize, 8] {
         let deadline = Instant::now() + std::time::Duration::from_secs(args.seconds);
@@ -148,19 +227,26 @@ async fn measure(url: &str, args: &BenchArgs) -> Result<()> {
         for t in tasks {
             all.extend(t.await?);
         }
-        report(&format!("create work order, {clients} client(s)"), all, started.elapsed().as_secs_f64());
+        report(
+            &format!("create work order, {clients} client(s)"),
+            all,
+            started.elapsed().as_secs_f64(),
+        );
     }
 
     // Seed the list data set: spread over ten years and all machines, 10 % still open.
     let t0 = Instant::now();
     let sys_now = Ctx::system("bench", now);
     let mut tx = db.begin(&sys_now.actor.audit_ref(), now).await?;
-    let first = overhaul_store::dialect::reserve_counter(&mut tx, "work_order", args.list_rows as i64).await?;
+    let first =
+        overhaul_store::dialect::reserve_counter(&mut tx, "work_order", args.list_rows as i64)
+            .await?;
     tx.commit().await?;
     let span_secs = 3650 * 86_400_i64;
     let mut batch = Vec::with_capacity(10_000);
     for i in 0..args.list_rows {
-        let created = now - Duration::seconds(span_secs - (i as i64) * span_secs / args.list_rows.max(1) as i64);
+        let created = now
+            - Duration::seconds(span_secs - (i as i64) * span_secs / args.list_rows.max(1) as i64);
         let open = i % 10 == 0;
         batch.push(WorkOrder {
             id: Uuid::now_v7(),
@@ -171,7 +257,11 @@ async fn measure(url: &str, args: &BenchArgs) -> Result<()> {
             description: String::new(),
             kind: "preventive".into(),
             priority: "normal".into(),
-            status: if open { "scheduled".into() } else { "closed".into() },
+            status: if open {
+                "scheduled".into()
+            } else {
+                "closed".into()
+            },
             hold_reason: None,
             request_id: None,
             created_by: None,
@@ -199,7 +289,11 @@ async fn measure(url: &str, args: &BenchArgs) -> Result<()> {
             batch.clear();
         }
     }
-    println!("seeded {} work orders (with audit records) in {:.1} s", args.list_rows, t0.elapsed().as_secs_f64());
+    println!(
+        "seeded {} work orders (with audit records) in {:.1} s",
+        args.list_rows,
+        t0.elapsed().as_secs_f64()
+    );
     if let Db::Postgres(p) = &db {
         sqlx::query("ANALYZE").execute(p).await?;
     }
@@ -213,7 +307,9 @@ async fn measure(url: &str, args: &BenchArgs) -> Result<()> {
         let line = lines[i % lines.len()];
         let t = Instant::now();
         let r = client
-            .get(format!("{base}/api/v1/work-orders?asset_id={line}&status=open&limit=50"))
+            .get(format!(
+                "{base}/api/v1/work-orders?asset_id={line}&status=open&limit=50"
+            ))
             .bearer_auth(&token)
             .send()
             .await
@@ -226,7 +322,10 @@ async fn measure(url: &str, args: &BenchArgs) -> Result<()> {
         lat.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     report(
-        &format!("list open work orders of one line subtree (newest first, page of 50) over {} rows", args.list_rows),
+        &format!(
+            "list open work orders of one line subtree (newest first, page of 50) over {} rows",
+            args.list_rows
+        ),
         lat,
         started.elapsed().as_secs_f64(),
     );
@@ -245,13 +344,18 @@ struct PgAdmin {
 
 impl PgAdmin {
     async fn create(&self, name: &str) -> Result<()> {
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&self.pool).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }
 
 async fn sqlx_admin(url: &str) -> Result<PgAdmin> {
-    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await?;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await?;
     Ok(PgAdmin { pool })
 }
 
@@ -267,9 +371,11 @@ impl Cleanup {
                 let _ = std::fs::remove_dir_all(d);
             }
             Cleanup::Pg(admin, name) => {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&admin.pool)
-                    .await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&admin.pool)
+                .await;
             }
         }
     }

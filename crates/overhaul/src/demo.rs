@@ -8,7 +8,9 @@ use overhaul_app::assets::{NewAsset, NewDowntime};
 use overhaul_app::meters::{NewMeter, NewReading};
 use overhaul_app::sites::NewSite;
 use overhaul_app::users::{NewGrant, NewUser};
-use overhaul_app::work_orders::{FailureReport, NewLabor, NewWorkOrder, TransitionRequest, WorkOrderPatch};
+use overhaul_app::work_orders::{
+    FailureReport, NewLabor, NewWorkOrder, TransitionRequest, WorkOrderPatch,
+};
 use overhaul_app::work_requests::{ConvertRequest, NewWorkRequest, RejectRequest};
 use overhaul_app::{Actor, App, AppError, Ctx};
 use overhaul_core::asset::{AssetLevel, Criticality};
@@ -54,8 +56,20 @@ struct SitePlan {
 }
 
 const SITES: [SitePlan; 2] = [
-    SitePlan { code: "BER", name: "Berlin Bottling Plant", tz: "Europe/Berlin", currency: "EUR", areas: ["Utilities", "Bottling Hall", "Warehouse"] },
-    SitePlan { code: "CLE", name: "Cleveland Stamping Plant", tz: "America/New_York", currency: "USD", areas: ["Press Shop", "Utilities", "Paint Line"] },
+    SitePlan {
+        code: "BER",
+        name: "Berlin Bottling Plant",
+        tz: "Europe/Berlin",
+        currency: "EUR",
+        areas: ["Utilities", "Bottling Hall", "Warehouse"],
+    },
+    SitePlan {
+        code: "CLE",
+        name: "Cleveland Stamping Plant",
+        tz: "America/New_York",
+        currency: "USD",
+        areas: ["Press Shop", "Utilities", "Paint Line"],
+    },
 ];
 
 const EQUIPMENT: &[(&str, &str, &str)] = &[
@@ -92,27 +106,65 @@ struct Plant {
 }
 
 enum Step {
-    CreateRequest { request: usize, plant: usize, asset: usize, problem: usize },
-    Triage { request: usize, outcome: u8 },
-    CreateWo { wo: usize, plant: usize, asset: usize, kind: WorkOrderType, priority: Priority, title: String, from_request: Option<usize> },
-    Move { wo: usize, to: WorkOrderStatus, reason: Option<&'static str>, by_tech: bool },
-    Failure { wo: usize, problem: usize },
-    Labor { wo: usize, minutes: i64 },
-    Downtime { wo: usize, minutes: i64, planned: bool },
+    CreateRequest {
+        request: usize,
+        plant: usize,
+        asset: usize,
+        problem: usize,
+    },
+    Triage {
+        request: usize,
+        outcome: u8,
+    },
+    CreateWo {
+        wo: usize,
+        plant: usize,
+        asset: usize,
+        kind: WorkOrderType,
+        priority: Priority,
+        title: String,
+        from_request: Option<usize>,
+    },
+    Move {
+        wo: usize,
+        to: WorkOrderStatus,
+        reason: Option<&'static str>,
+        by_tech: bool,
+    },
+    Failure {
+        wo: usize,
+        problem: usize,
+    },
+    Labor {
+        wo: usize,
+        minutes: i64,
+    },
+    Downtime {
+        wo: usize,
+        minutes: i64,
+        planned: bool,
+    },
 }
 
 /// Seeds the demo plant unless the database already holds sites; returns what to print.
 pub async fn seed(app: &App) -> Result<String> {
     let system = Ctx::system("demo", Utc::now());
     let existing = app.list_sites(&system).await.map_err(err)?;
-    let today = Utc::now().date_naive().and_hms_opt(0, 0, 0).map(|d| d.and_utc()).ok_or_else(|| anyhow!("date"))?;
+    let today = Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc())
+        .ok_or_else(|| anyhow!("date"))?;
     if existing.is_empty() {
         app.db.set_durable(false).await?;
         let result = seed_plant(app, today).await;
         app.db.set_durable(true).await?;
         result?;
     }
-    let token = app.create_token(&system, "admin@demo.overhaul.test", Some("demo")).await.map_err(err)?;
+    let token = app
+        .create_token(&system, "admin@demo.overhaul.test", Some("demo"))
+        .await
+        .map_err(err)?;
     Ok(format!(
         "Demo logins (password '{PASSWORD}'):\n  admin@demo.overhaul.test     admin, all sites\n  manager@demo.overhaul.test   manager, all sites\n  planner@demo.overhaul.test   planner, all sites\n  tech.ber@demo.overhaul.test  technician, BER\n  tech.cle@demo.overhaul.test  technician, CLE\n  operator@demo.overhaul.test  operator, BER\n  auditor@demo.overhaul.test   auditor, all sites\nAPI token for admin (shown once): {}\n  curl -H 'Authorization: Bearer {}' http://127.0.0.1:8080/api/v1/work-orders?status=open",
         token.token.0, token.token.0
@@ -127,14 +179,17 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
     let mut site_ids = Vec::new();
     for s in &SITES {
         let v = app
-            .create_site(&setup, NewSite {
-                code: s.code.into(),
-                name: s.name.into(),
-                timezone: s.tz.into(),
-                business_hours: None,
-                currency: Some(s.currency.into()),
-                allow_anonymous_requests: false,
-            })
+            .create_site(
+                &setup,
+                NewSite {
+                    code: s.code.into(),
+                    name: s.name.into(),
+                    timezone: s.tz.into(),
+                    business_hours: None,
+                    currency: Some(s.currency.into()),
+                    allow_anonymous_requests: false,
+                },
+            )
             .await
             .map_err(err)?;
         site_ids.push(v.site.id);
@@ -151,16 +206,24 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
     let mut people = Vec::new();
     for (login, name, role, site) in users {
         let u = app
-            .create_user(&setup, NewUser {
-                email: format!("{login}@demo.overhaul.test"),
-                name: name.into(),
-                password: Some(PASSWORD.into()),
-                roles: vec![NewGrant { role, site_id: site.map(|i| site_ids[i]) }],
-            })
+            .create_user(
+                &setup,
+                NewUser {
+                    email: format!("{login}@demo.overhaul.test"),
+                    name: name.into(),
+                    password: Some(PASSWORD.into()),
+                    roles: vec![NewGrant {
+                        role,
+                        site_id: site.map(|i| site_ids[i]),
+                    }],
+                },
+            )
             .await
             .map_err(err)?;
         let p = app.principal(u.user.id).await.map_err(err)?;
-        people.push(Person { actor: Actor::User(p) });
+        people.push(Person {
+            actor: Actor::User(p),
+        });
     }
 
     // The hierarchy: area › line › cell › equipment › component.
@@ -168,28 +231,96 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
     for (si, s) in SITES.iter().enumerate() {
         let mut equipment = Vec::new();
         for (ai, area) in s.areas.iter().enumerate() {
-            let a = asset(app, &setup, site_ids[si], None, format!("{}-A{}", s.code, ai + 1), area.to_string(), AssetLevel::Area, None, None, None).await?;
+            let a = asset(
+                app,
+                &setup,
+                site_ids[si],
+                None,
+                format!("{}-A{}", s.code, ai + 1),
+                area.to_string(),
+                AssetLevel::Area,
+                None,
+                None,
+                None,
+            )
+            .await?;
             for li in 1..=2 {
-                let line = asset(app, &setup, site_ids[si], Some(a), format!("{}-A{}-L{li}", s.code, ai + 1), format!("{area} line {li}"), AssetLevel::WorkCenter, None, None, None).await?;
+                let line = asset(
+                    app,
+                    &setup,
+                    site_ids[si],
+                    Some(a),
+                    format!("{}-A{}-L{li}", s.code, ai + 1),
+                    format!("{area} line {li}"),
+                    AssetLevel::WorkCenter,
+                    None,
+                    None,
+                    None,
+                )
+                .await?;
                 for ci in 1..=3 {
                     let cell_code = format!("{}-A{}-L{li}-C{ci}", s.code, ai + 1);
-                    let cell = asset(app, &setup, site_ids[si], Some(line), cell_code.clone(), format!("Cell {ci}, {area} line {li}"), AssetLevel::WorkUnit, None, None, None).await?;
+                    let cell = asset(
+                        app,
+                        &setup,
+                        site_ids[si],
+                        Some(line),
+                        cell_code.clone(),
+                        format!("Cell {ci}, {area} line {li}"),
+                        AssetLevel::WorkUnit,
+                        None,
+                        None,
+                        None,
+                    )
+                    .await?;
                     for ei in 1..=3 {
                         let (class, what, part) = *rng.pick(EQUIPMENT);
-                        let crit = Criticality { consequence: 1 + rng.below(5) as u8, likelihood: 1 + rng.below(5) as u8 };
-                        let value = 5_000_00 + rng.below(200_000_00) as i64;
+                        let crit = Criticality {
+                            consequence: 1 + rng.below(5) as u8,
+                            likelihood: 1 + rng.below(5) as u8,
+                        };
+                        let value = 500_000 + rng.below(20_000_000) as i64;
                         let code = format!("{cell_code}-{class}{ei}");
-                        let e = asset(app, &setup, site_ids[si], Some(cell), code.clone(), format!("{what} {ei}"), AssetLevel::Equipment, Some(class), Some(crit), Some(value)).await?;
+                        let e = asset(
+                            app,
+                            &setup,
+                            site_ids[si],
+                            Some(cell),
+                            code.clone(),
+                            format!("{what} {ei}"),
+                            AssetLevel::Equipment,
+                            Some(class),
+                            Some(crit),
+                            Some(value),
+                        )
+                        .await?;
                         let components = 1 + rng.below(2);
                         for k in 1..=components {
-                            asset(app, &setup, site_ids[si], Some(e), format!("{code}-K{k}"), format!("{part} {k}"), AssetLevel::Component, None, None, None).await?;
+                            asset(
+                                app,
+                                &setup,
+                                site_ids[si],
+                                Some(e),
+                                format!("{code}-K{k}"),
+                                format!("{part} {k}"),
+                                AssetLevel::Component,
+                                None,
+                                None,
+                                None,
+                            )
+                            .await?;
                         }
                         equipment.push((e, code, what.to_owned()));
                     }
                 }
             }
         }
-        plants.push(Plant { equipment, planner: 2, techs: vec![3 + si], operator: if si == 0 { 5 } else { 2 } });
+        plants.push(Plant {
+            equipment,
+            planner: 2,
+            techs: vec![3 + si],
+            operator: if si == 0 { 5 } else { 2 },
+        });
     }
 
     // A year of work, planned as timed steps and replayed in time order.
@@ -200,13 +331,17 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
         let mut day = 0_i64;
         while day < 365 {
             day += 1 + rng.below(2) as i64;
-            let t0 = start + Duration::days(day) + Duration::minutes(6 * 60 + rng.below(10 * 60) as i64);
+            let t0 =
+                start + Duration::days(day) + Duration::minutes(6 * 60 + rng.below(10 * 60) as i64);
             let asset_i = rng.below(plant.equipment.len() as u64) as usize;
             let roll = rng.below(100);
             let age_days = 365 - day;
             let (kind, priority) = match roll {
                 0..=44 => (WorkOrderType::Preventive, Priority::Normal),
-                45..=69 => (WorkOrderType::Corrective, *rng.pick(&[Priority::Normal, Priority::High, Priority::Low])),
+                45..=69 => (
+                    WorkOrderType::Corrective,
+                    *rng.pick(&[Priority::Normal, Priority::High, Priority::Low]),
+                ),
                 70..=77 => (WorkOrderType::Emergency, Priority::Urgent),
                 78..=85 => (WorkOrderType::Inspection, Priority::Low),
                 86..=91 => (WorkOrderType::Calibration, Priority::Normal),
@@ -216,9 +351,23 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
             let reactive = matches!(kind, WorkOrderType::Corrective | WorkOrderType::Emergency);
             let mut t = t0;
             let from_request = if kind == WorkOrderType::Corrective && rng.chance(60) {
-                steps.push((t, Step::CreateRequest { request: req_count, plant: pi, asset: asset_i, problem }));
+                steps.push((
+                    t,
+                    Step::CreateRequest {
+                        request: req_count,
+                        plant: pi,
+                        asset: asset_i,
+                        problem,
+                    },
+                ));
                 t += Duration::minutes(30 + rng.below(240) as i64);
-                steps.push((t, Step::Triage { request: req_count, outcome: 0 }));
+                steps.push((
+                    t,
+                    Step::Triage {
+                        request: req_count,
+                        outcome: 0,
+                    },
+                ));
                 req_count += 1;
                 Some(req_count - 1)
             } else {
@@ -227,46 +376,104 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
             // A few requests are rejected as duplicates or left open.
             if rng.chance(5) {
                 let other = rng.below(plant.equipment.len() as u64) as usize;
-                steps.push((t0 + Duration::minutes(5), Step::CreateRequest { request: req_count, plant: pi, asset: other, problem: rng.below(PROBLEMS.len() as u64) as usize }));
+                steps.push((
+                    t0 + Duration::minutes(5),
+                    Step::CreateRequest {
+                        request: req_count,
+                        plant: pi,
+                        asset: other,
+                        problem: rng.below(PROBLEMS.len() as u64) as usize,
+                    },
+                ));
                 let outcome = if age_days > 10 { 1 } else { 2 };
-                steps.push((t0 + Duration::hours(3), Step::Triage { request: req_count, outcome }));
+                steps.push((
+                    t0 + Duration::hours(3),
+                    Step::Triage {
+                        request: req_count,
+                        outcome,
+                    },
+                ));
                 req_count += 1;
             }
             let (_, _, what) = &plant.equipment[asset_i];
             let title = match kind {
                 WorkOrderType::Preventive => format!("Monthly service: {}", what.to_lowercase()),
                 WorkOrderType::Inspection => format!("Inspect {}", what.to_lowercase()),
-                WorkOrderType::Calibration => format!("Calibrate instruments on {}", what.to_lowercase()),
-                WorkOrderType::Improvement => format!("Improve guarding of {}", what.to_lowercase()),
+                WorkOrderType::Calibration => {
+                    format!("Calibrate instruments on {}", what.to_lowercase())
+                }
+                WorkOrderType::Improvement => {
+                    format!("Improve guarding of {}", what.to_lowercase())
+                }
                 _ => format!("{}: {}", PROBLEMS[problem].0, what.to_lowercase()),
             };
             let wo = wo_count;
             wo_count += 1;
-            steps.push((t, Step::CreateWo { wo, plant: pi, asset: asset_i, kind, priority, title, from_request }));
+            steps.push((
+                t,
+                Step::CreateWo {
+                    wo,
+                    plant: pi,
+                    asset: asset_i,
+                    kind,
+                    priority,
+                    title,
+                    from_request,
+                },
+            ));
             // How far this one got: old work is closed, recent work is anywhere in its life.
             let last = if age_days > 21 {
-                if rng.chance(4) { WorkOrderStatus::Cancelled } else { WorkOrderStatus::Closed }
+                if rng.chance(4) {
+                    WorkOrderStatus::Cancelled
+                } else {
+                    WorkOrderStatus::Closed
+                }
             } else {
                 *rng.pick(&[
-                    WorkOrderStatus::Requested, WorkOrderStatus::Approved, WorkOrderStatus::Planned, WorkOrderStatus::Ready,
-                    WorkOrderStatus::Scheduled, WorkOrderStatus::InProgress, WorkOrderStatus::OnHold, WorkOrderStatus::Completed,
+                    WorkOrderStatus::Requested,
+                    WorkOrderStatus::Approved,
+                    WorkOrderStatus::Planned,
+                    WorkOrderStatus::Ready,
+                    WorkOrderStatus::Scheduled,
+                    WorkOrderStatus::InProgress,
+                    WorkOrderStatus::OnHold,
+                    WorkOrderStatus::Completed,
                     WorkOrderStatus::Closed,
                 ])
             };
             if last == WorkOrderStatus::Cancelled {
-                steps.push((t + Duration::hours(2), Step::Move { wo, to: WorkOrderStatus::Cancelled, reason: Some("duplicate of another work order"), by_tech: false }));
+                steps.push((
+                    t + Duration::hours(2),
+                    Step::Move {
+                        wo,
+                        to: WorkOrderStatus::Cancelled,
+                        reason: Some("duplicate of another work order"),
+                        by_tech: false,
+                    },
+                ));
                 continue;
             }
             let path: Vec<WorkOrderStatus> = if kind == WorkOrderType::Emergency {
-                vec![WorkOrderStatus::InProgress, WorkOrderStatus::Completed, WorkOrderStatus::Closed]
+                vec![
+                    WorkOrderStatus::InProgress,
+                    WorkOrderStatus::Completed,
+                    WorkOrderStatus::Closed,
+                ]
             } else {
                 vec![
-                    WorkOrderStatus::Approved, WorkOrderStatus::Planned, WorkOrderStatus::Ready, WorkOrderStatus::Scheduled,
-                    WorkOrderStatus::InProgress, WorkOrderStatus::Completed, WorkOrderStatus::Closed,
+                    WorkOrderStatus::Approved,
+                    WorkOrderStatus::Planned,
+                    WorkOrderStatus::Ready,
+                    WorkOrderStatus::Scheduled,
+                    WorkOrderStatus::InProgress,
+                    WorkOrderStatus::Completed,
+                    WorkOrderStatus::Closed,
                 ]
             };
             let stop = if last == WorkOrderStatus::OnHold {
-                path.iter().position(|s| *s == WorkOrderStatus::InProgress).map(|i| i + 1)
+                path.iter()
+                    .position(|s| *s == WorkOrderStatus::InProgress)
+                    .map(|i| i + 1)
             } else if last == WorkOrderStatus::Requested {
                 Some(0)
             } else {
@@ -276,7 +483,9 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
             let work_minutes = 30 + rng.below(if reactive { 360 } else { 150 }) as i64;
             for to in &path[..stop] {
                 t += match to {
-                    WorkOrderStatus::InProgress if kind == WorkOrderType::Emergency => Duration::minutes(10 + rng.below(30) as i64),
+                    WorkOrderStatus::InProgress if kind == WorkOrderType::Emergency => {
+                        Duration::minutes(10 + rng.below(30) as i64)
+                    }
                     WorkOrderStatus::InProgress => Duration::hours(6 + rng.below(72) as i64),
                     WorkOrderStatus::Completed => Duration::minutes(work_minutes),
                     WorkOrderStatus::Closed => Duration::hours(4 + rng.below(40) as i64),
@@ -284,19 +493,48 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
                 };
                 let tech = matches!(to, WorkOrderStatus::InProgress | WorkOrderStatus::Completed);
                 if *to == WorkOrderStatus::Completed {
-                    steps.push((t - Duration::minutes(1), Step::Labor { wo, minutes: work_minutes - 2 }));
+                    steps.push((
+                        t - Duration::minutes(1),
+                        Step::Labor {
+                            wo,
+                            minutes: work_minutes - 2,
+                        },
+                    ));
                     if reactive {
                         steps.push((t - Duration::minutes(1), Step::Failure { wo, problem }));
                     }
                     if reactive || rng.chance(30) {
-                        steps.push((t - Duration::minutes(1), Step::Downtime { wo, minutes: work_minutes + 30, planned: !reactive }));
+                        steps.push((
+                            t - Duration::minutes(1),
+                            Step::Downtime {
+                                wo,
+                                minutes: work_minutes + 30,
+                                planned: !reactive,
+                            },
+                        ));
                     }
                 }
-                steps.push((t, Step::Move { wo, to: *to, reason: None, by_tech: tech }));
+                steps.push((
+                    t,
+                    Step::Move {
+                        wo,
+                        to: *to,
+                        reason: None,
+                        by_tech: tech,
+                    },
+                ));
             }
             if last == WorkOrderStatus::OnHold {
                 t += Duration::minutes(45);
-                steps.push((t, Step::Move { wo, to: WorkOrderStatus::OnHold, reason: Some("waiting for spare parts"), by_tech: true }));
+                steps.push((
+                    t,
+                    Step::Move {
+                        wo,
+                        to: WorkOrderStatus::OnHold,
+                        reason: Some("waiting for spare parts"),
+                        by_tech: true,
+                    },
+                ));
             }
         }
     }
@@ -309,59 +547,104 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
             continue;
         }
         match step {
-            Step::CreateRequest { request, plant, asset, problem } => {
+            Step::CreateRequest {
+                request,
+                plant,
+                asset,
+                problem,
+            } => {
                 let p = &plants[plant];
                 let ctx = Ctx::new(people[p.operator].actor.clone(), t);
                 let (aid, _, what) = &p.equipment[asset];
                 let r = app
-                    .create_work_request(&ctx, NewWorkRequest {
-                        asset_id: *aid,
-                        title: format!("{} on {}", PROBLEMS[problem].0, what.to_lowercase()),
-                        description: Some("Noticed during the shift round.".into()),
-                        priority: None,
-                        requester_name: None,
-                        attachments: vec![],
-                    })
+                    .create_work_request(
+                        &ctx,
+                        NewWorkRequest {
+                            asset_id: *aid,
+                            title: format!("{} on {}", PROBLEMS[problem].0, what.to_lowercase()),
+                            description: Some("Noticed during the shift round.".into()),
+                            priority: None,
+                            requester_name: None,
+                            attachments: vec![],
+                        },
+                    )
                     .await
                     .map_err(err)?;
                 requests[request] = Some(r.id);
             }
             Step::Triage { request, outcome } => {
-                let Some(rid) = requests.get(request).copied().flatten() else { continue };
+                let Some(rid) = requests.get(request).copied().flatten() else {
+                    continue;
+                };
                 let ctx = Ctx::new(people[2].actor.clone(), t);
                 match outcome {
                     1 => {
-                        app.reject_work_request(&ctx, rid, None, RejectRequest { reason: "already covered by an open work order".into() }).await.map_err(err)?;
+                        app.reject_work_request(
+                            &ctx,
+                            rid,
+                            None,
+                            RejectRequest {
+                                reason: "already covered by an open work order".into(),
+                            },
+                        )
+                        .await
+                        .map_err(err)?;
                     }
                     2 => {}
                     _ => {
-                        app.approve_work_request(&ctx, rid, None).await.map_err(err)?;
+                        app.approve_work_request(&ctx, rid, None)
+                            .await
+                            .map_err(err)?;
                     }
                 }
             }
-            Step::CreateWo { wo, plant, asset, kind, priority, title, from_request } => {
+            Step::CreateWo {
+                wo,
+                plant,
+                asset,
+                kind,
+                priority,
+                title,
+                from_request,
+            } => {
                 let p = &plants[plant];
                 let ctx = Ctx::new(people[p.planner].actor.clone(), t);
                 let wid = match from_request.and_then(|r| requests.get(r).copied().flatten()) {
                     Some(rid) => {
                         let w = app
-                            .convert_work_request(&ctx, rid, None, ConvertRequest { kind: Some(kind), priority: Some(priority) })
+                            .convert_work_request(
+                                &ctx,
+                                rid,
+                                None,
+                                ConvertRequest {
+                                    kind: Some(kind),
+                                    priority: Some(priority),
+                                },
+                            )
                             .await
                             .map_err(err)?;
                         w.id
                     }
                     None => {
                         let w = app
-                            .create_work_order(&ctx, NewWorkOrder {
-                                asset_id: p.equipment[asset].0,
-                                title,
-                                kind,
-                                priority,
-                                description: Some("Follow the standard job plan; report findings.".into()),
-                                due_at: Some(t + Duration::days(7)),
-                                assignee_id: p.techs.first().and_then(|i| people[*i].actor.user_id()),
-                                attachments: vec![],
-                            })
+                            .create_work_order(
+                                &ctx,
+                                NewWorkOrder {
+                                    asset_id: p.equipment[asset].0,
+                                    title,
+                                    kind,
+                                    priority,
+                                    description: Some(
+                                        "Follow the standard job plan; report findings.".into(),
+                                    ),
+                                    due_at: Some(t + Duration::days(7)),
+                                    assignee_id: p
+                                        .techs
+                                        .first()
+                                        .and_then(|i| people[*i].actor.user_id()),
+                                    attachments: vec![],
+                                },
+                            )
                             .await
                             .map_err(err)?;
                         w.work_order.id
@@ -369,56 +652,102 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
                 };
                 orders[wo] = Some((wid, plant));
             }
-            Step::Move { wo, to, reason, by_tech } => {
-                let Some((wid, plant)) = orders.get(wo).copied().flatten() else { continue };
-                let who = if by_tech { plants[plant].techs[0] } else { plants[plant].planner };
+            Step::Move {
+                wo,
+                to,
+                reason,
+                by_tech,
+            } => {
+                let Some((wid, plant)) = orders.get(wo).copied().flatten() else {
+                    continue;
+                };
+                let who = if by_tech {
+                    plants[plant].techs[0]
+                } else {
+                    plants[plant].planner
+                };
                 let ctx = Ctx::new(people[who].actor.clone(), t);
-                app.transition_work_order(&ctx, wid, None, TransitionRequest { to, reason: reason.map(str::to_owned) })
-                    .await
-                    .map_err(err)?;
+                app.transition_work_order(
+                    &ctx,
+                    wid,
+                    None,
+                    TransitionRequest {
+                        to,
+                        reason: reason.map(str::to_owned),
+                    },
+                )
+                .await
+                .map_err(err)?;
             }
             Step::Failure { wo, problem } => {
-                let Some((wid, plant)) = orders.get(wo).copied().flatten() else { continue };
+                let Some((wid, plant)) = orders.get(wo).copied().flatten() else {
+                    continue;
+                };
                 let ctx = Ctx::new(people[plants[plant].techs[0]].actor.clone(), t);
                 let (_, mode, mech, cause) = PROBLEMS[problem];
                 let impact = if problem % 3 == 0 { "C" } else { "D" };
-                app.update_work_order(&ctx, wid, None, WorkOrderPatch {
-                    failure: Some(FailureReport {
-                        impact: Some(Some(impact.into())),
-                        mode: Some(Some(mode.into())),
-                        mechanism: Some(Some(mech.into())),
-                        cause: Some(Some(cause.into())),
-                        detection: Some(Some("8".into())),
-                        activity: Some(Some("2".into())),
-                        notes: Some(Some("Found and fixed; see labour notes.".into())),
-                    }),
-                    ..WorkOrderPatch::default()
-                })
+                app.update_work_order(
+                    &ctx,
+                    wid,
+                    None,
+                    WorkOrderPatch {
+                        failure: Some(FailureReport {
+                            impact: Some(Some(impact.into())),
+                            mode: Some(Some(mode.into())),
+                            mechanism: Some(Some(mech.into())),
+                            cause: Some(Some(cause.into())),
+                            detection: Some(Some("8".into())),
+                            activity: Some(Some("2".into())),
+                            notes: Some(Some("Found and fixed; see labour notes.".into())),
+                        }),
+                        ..WorkOrderPatch::default()
+                    },
+                )
                 .await
                 .map_err(err)?;
             }
             Step::Labor { wo, minutes } => {
-                let Some((wid, plant)) = orders.get(wo).copied().flatten() else { continue };
+                let Some((wid, plant)) = orders.get(wo).copied().flatten() else {
+                    continue;
+                };
                 let ctx = Ctx::new(people[plants[plant].techs[0]].actor.clone(), t);
-                app.add_labor(&ctx, wid, NewLabor {
-                    started_at: t - Duration::minutes(minutes),
-                    ended_at: t,
-                    craft: Some("mechanical".into()),
-                    user_id: None,
-                    notes: None,
-                })
+                app.add_labor(
+                    &ctx,
+                    wid,
+                    NewLabor {
+                        started_at: t - Duration::minutes(minutes),
+                        ended_at: t,
+                        craft: Some("mechanical".into()),
+                        user_id: None,
+                        notes: None,
+                    },
+                )
                 .await
                 .map_err(err)?;
             }
-            Step::Downtime { wo, minutes, planned } => {
-                let Some((wid, plant)) = orders.get(wo).copied().flatten() else { continue };
+            Step::Downtime {
+                wo,
+                minutes,
+                planned,
+            } => {
+                let Some((wid, plant)) = orders.get(wo).copied().flatten() else {
+                    continue;
+                };
                 let ctx = Ctx::new(people[plants[plant].techs[0]].actor.clone(), t);
-                app.add_work_order_downtime(&ctx, wid, NewDowntime {
-                    started_at: t - Duration::minutes(minutes),
-                    ended_at: Some(t),
-                    planned,
-                    reason: if planned { "planned service".into() } else { "breakdown".into() },
-                })
+                app.add_work_order_downtime(
+                    &ctx,
+                    wid,
+                    NewDowntime {
+                        started_at: t - Duration::minutes(minutes),
+                        ended_at: Some(t),
+                        planned,
+                        reason: if planned {
+                            "planned service".into()
+                        } else {
+                            "breakdown".into()
+                        },
+                    },
+                )
                 .await
                 .map_err(err)?;
             }
@@ -426,19 +755,41 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
     }
     // Run-hour meters with monthly readings on a third of the equipment.
     for plant in &plants {
-        for (i, (eid, _, _)) in plant.equipment.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+        for (i, (eid, _, _)) in plant
+            .equipment
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 == 0)
+        {
             let m = app
-                .create_meter(&setup, NewMeter { asset_id: *eid, code: "RUNH".into(), name: "Run hours".into(), kind: MeterKind::Counter, unit: "h".into() })
+                .create_meter(
+                    &setup,
+                    NewMeter {
+                        asset_id: *eid,
+                        code: "RUNH".into(),
+                        name: "Run hours".into(),
+                        kind: MeterKind::Counter,
+                        unit: "h".into(),
+                    },
+                )
                 .await
                 .map_err(err)?;
             let mut value = 1_000.0 + (i as f64) * 137.0;
             let readings: Vec<NewReading> = (0..12)
                 .map(|month| {
                     value += 400.0 + rng.below(300) as f64;
-                    NewReading { meter_id: m.id, value, read_at: Some(start + Duration::days(30 * month + 15)), source: Some("manual".into()) }
+                    NewReading {
+                        meter_id: m.id,
+                        value,
+                        read_at: Some(start + Duration::days(30 * month + 15)),
+                        source: Some("manual".into()),
+                    }
                 })
                 .collect();
-            let ctx = Ctx::new(people[plant.techs[0]].actor.clone(), today - Duration::hours(1));
+            let ctx = Ctx::new(
+                people[plant.techs[0]].actor.clone(),
+                today - Duration::hours(1),
+            );
             app.record_readings(&ctx, readings).await.map_err(err)?;
         }
     }
@@ -460,17 +811,20 @@ async fn asset(
     value: Option<i64>,
 ) -> Result<Uuid> {
     let a = app
-        .create_asset(ctx, NewAsset {
-            site_id,
-            parent_id,
-            code,
-            name,
-            level,
-            equipment_class: class.map(str::to_owned),
-            criticality,
-            status: None,
-            replacement_value: value,
-        })
+        .create_asset(
+            ctx,
+            NewAsset {
+                site_id,
+                parent_id,
+                code,
+                name,
+                level,
+                equipment_class: class.map(str::to_owned),
+                criticality,
+                status: None,
+                replacement_value: value,
+            },
+        )
         .await
         .map_err(err)?;
     Ok(a.asset.id)

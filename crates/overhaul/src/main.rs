@@ -12,10 +12,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "overhaul", version, about = "Maintenance operations management (CMMS): assets, requests, work orders, audit trail.")]
+#[command(
+    name = "overhaul",
+    version,
+    about = "Maintenance operations management (CMMS): assets, requests, work orders, audit trail."
+)]
 struct Cli {
     /// Database: sqlite://FILE (default) or postgres://USER@HOST/DB.
-    #[arg(long, global = true, env = "OVERHAUL_DATABASE_URL", default_value = "sqlite://overhaul.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "OVERHAUL_DATABASE_URL",
+        default_value = "sqlite://overhaul.db"
+    )]
     database_url: String,
     #[command(subcommand)]
     command: Command,
@@ -116,11 +125,21 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
-    init_logging(matches!(cli.command, Command::Serve { .. } | Command::Demo { .. }));
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    init_logging(matches!(
+        cli.command,
+        Command::Serve { .. } | Command::Demo { .. }
+    ));
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -139,9 +158,12 @@ fn main() -> ExitCode {
 fn init_logging(server: bool) {
     use tracing_subscriber::EnvFilter;
     let default = if server { "info" } else { "warn" };
-    let filter = EnvFilter::try_from_env("OVERHAUL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter =
+        EnvFilter::try_from_env("OVERHAUL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let text = std::env::var("OVERHAUL_LOG_FORMAT").is_ok_and(|v| v == "text");
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if text || !server {
         b.init();
     } else {
@@ -150,7 +172,9 @@ fn init_logging(server: bool) {
 }
 
 async fn open(url: &str) -> Result<Db> {
-    let db = Db::connect(url).await.with_context(|| format!("cannot open the database {}", redact(url)))?;
+    let db = Db::connect(url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact(url)))?;
     db.migrate().await.context("cannot migrate the database")?;
     Ok(db)
 }
@@ -202,8 +226,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let db = open(&url).await?;
             serve(db, &listen).await?;
         }
-        Command::Demo { listen, fresh, no_serve } => {
-            let url = if url == "sqlite://overhaul.db" && std::env::var("OVERHAUL_DATABASE_URL").is_err() {
+        Command::Demo {
+            listen,
+            fresh,
+            no_serve,
+        } => {
+            let url = if url == "sqlite://overhaul.db"
+                && std::env::var("OVERHAUL_DATABASE_URL").is_err()
+            {
                 "sqlite://overhaul-demo.db".to_owned()
             } else {
                 url
@@ -242,7 +272,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("ready");
         }
         Command::Openapi => println!("{}", overhaul_server::openapi_json()),
-        Command::User { command: UserCommand::Add { email, name, role, site, password_stdin } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    name,
+                    role,
+                    site,
+                    password_stdin,
+                },
+        } => {
             let db = open(&url).await?;
             let app = App::new(db);
             let password = if password_stdin {
@@ -276,13 +315,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .map_err(app_err)?;
             println!("user {} created ({})", u.user.email, u.user.id);
         }
-        Command::Token { command: TokenCommand::Create { email, name } } => {
+        Command::Token {
+            command: TokenCommand::Create { email, name },
+        } => {
             let app = App::new(open(&url).await?);
             let ctx = Ctx::system("cli", chrono::Utc::now());
-            let t = app.create_token(&ctx, &email, name.as_deref()).await.map_err(app_err)?;
+            let t = app
+                .create_token(&ctx, &email, name.as_deref())
+                .await
+                .map_err(app_err)?;
             println!("{}", t.token.0);
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
             let app = App::new(open(&url).await?);
             let ctx = Ctx::system("cli", chrono::Utc::now());
             match app.verify_audit(&ctx).await.map_err(app_err)? {
@@ -300,11 +346,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let n = overhaul_store::backup::backup(&db, &file).await?;
             match db.backend() {
                 overhaul_app::Backend::Sqlite => println!("backup written to {}", file.display()),
-                overhaul_app::Backend::Postgres => println!("backup of {n} rows written to {}", file.display()),
+                overhaul_app::Backend::Postgres => {
+                    println!("backup of {n} rows written to {}", file.display())
+                }
             }
         }
         Command::Restore { file } => {
-            if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if let Some(path) = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+            {
                 overhaul_store::backup::restore_sqlite(&file, std::path::Path::new(path))?;
                 let db = open(&url).await?;
                 verify_after_restore(&db).await?;
@@ -327,7 +378,9 @@ async fn verify_after_restore(db: &Db) -> Result<()> {
             println!("audit trail intact after restore: {records} records");
             Ok(())
         }
-        overhaul_store::audit::Verification::Broken(b) => bail!("the restored audit trail is broken: {b}"),
+        overhaul_store::audit::Verification::Broken(b) => {
+            bail!("the restored audit trail is broken: {b}")
+        }
     }
 }
 

@@ -16,7 +16,11 @@ use serde::Deserialize;
 #[utoipa::path(post, path = "/api/v1/assets", tag = "assets", request_body = NewAsset,
     responses((status = 201, description = "The new asset", body = AssetView), Errors),
     security(("bearer" = [])))]
-pub async fn create_asset(State(s): State<AppState>, Auth(ctx): Auth, Body(b): Body<NewAsset>) -> ApiResult<Response> {
+pub async fn create_asset(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Body(b): Body<NewAsset>,
+) -> ApiResult<Response> {
     let v = s.app.create_asset(&ctx, b).await?;
     Ok(with_etag(StatusCode::CREATED, v.asset.version, &v))
 }
@@ -25,7 +29,11 @@ pub async fn create_asset(State(s): State<AppState>, Auth(ctx): Auth, Body(b): B
 #[utoipa::path(get, path = "/api/v1/assets", tag = "assets", params(AssetQuery),
     responses((status = 200, description = "A page of assets", body = Page<AssetView>), Errors),
     security(("bearer" = [])))]
-pub async fn list_assets(State(s): State<AppState>, Auth(ctx): Auth, Q(q): Q<AssetQuery>) -> ApiResult<Json<Page<AssetView>>> {
+pub async fn list_assets(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Q(q): Q<AssetQuery>,
+) -> ApiResult<Json<Page<AssetView>>> {
     Ok(Json(s.app.list_assets(&ctx, q).await?))
 }
 
@@ -33,7 +41,11 @@ pub async fn list_assets(State(s): State<AppState>, Auth(ctx): Auth, Q(q): Q<Ass
     params(("id" = uuid::Uuid, Path, description = "Asset id")),
     responses((status = 200, description = "The asset", body = AssetView), Errors),
     security(("bearer" = [])))]
-pub async fn get_asset(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) -> ApiResult<Response> {
+pub async fn get_asset(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+) -> ApiResult<Response> {
     let v = s.app.get_asset(&ctx, id).await?;
     Ok(with_etag(StatusCode::OK, v.asset.version, &v))
 }
@@ -44,7 +56,13 @@ pub async fn get_asset(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) -
            ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, description = "The changed asset", body = AssetView), Errors),
     security(("bearer" = [])))]
-pub async fn update_asset(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, IfMatch(v): IfMatch, Body(b): Body<AssetPatch>) -> ApiResult<Response> {
+pub async fn update_asset(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    IfMatch(v): IfMatch,
+    Body(b): Body<AssetPatch>,
+) -> ApiResult<Response> {
     let a = s.app.update_asset(&ctx, id, v, b).await?;
     Ok(with_etag(StatusCode::OK, a.asset.version, &a))
 }
@@ -55,7 +73,12 @@ pub async fn update_asset(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id
            ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 204, description = "Deleted"), Errors),
     security(("bearer" = [])))]
-pub async fn delete_asset(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, IfMatch(v): IfMatch) -> ApiResult<Response> {
+pub async fn delete_asset(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    IfMatch(v): IfMatch,
+) -> ApiResult<Response> {
     s.app.delete_asset(&ctx, id, v).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -71,7 +94,12 @@ pub struct Decommission {
     params(("id" = uuid::Uuid, Path, description = "Asset id")),
     responses((status = 200, description = "The decommissioned asset", body = AssetView), Errors),
     security(("bearer" = [])))]
-pub async fn decommission_asset(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, Body(b): Body<Decommission>) -> ApiResult<Response> {
+pub async fn decommission_asset(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    Body(b): Body<Decommission>,
+) -> ApiResult<Response> {
     let a = s.app.decommission_asset(&ctx, id, &b.reason).await?;
     Ok(with_etag(StatusCode::OK, a.asset.version, &a))
 }
@@ -88,7 +116,12 @@ pub struct WindowQuery {
     params(("id" = uuid::Uuid, Path, description = "Asset id"), WindowQuery),
     responses((status = 200, description = "Intervals, oldest first", body = Vec<StateInterval>), Errors),
     security(("bearer" = [])))]
-pub async fn asset_timeline(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, Q(q): Q<WindowQuery>) -> ApiResult<Json<Vec<StateInterval>>> {
+pub async fn asset_timeline(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    Q(q): Q<WindowQuery>,
+) -> ApiResult<Json<Vec<StateInterval>>> {
     Ok(Json(s.app.asset_timeline(&ctx, id, q.from, q.to).await?))
 }
 
@@ -97,7 +130,12 @@ pub async fn asset_timeline(State(s): State<AppState>, Auth(ctx): Auth, Id(id): 
     params(("id" = uuid::Uuid, Path, description = "Asset id")),
     responses((status = 201, description = "The downtime record", body = Downtime), Errors),
     security(("bearer" = [])))]
-pub async fn asset_downtime(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, Body(b): Body<NewDowntime>) -> ApiResult<Response> {
+pub async fn asset_downtime(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    Body(b): Body<NewDowntime>,
+) -> ApiResult<Response> {
     let d = s.app.record_downtime(&ctx, id, None, b).await?;
     Ok(with_etag(StatusCode::CREATED, d.version, &d))
 }
@@ -106,7 +144,11 @@ pub async fn asset_downtime(State(s): State<AppState>, Auth(ctx): Auth, Id(id): 
     params(("id" = uuid::Uuid, Path, description = "Asset id")),
     responses((status = 200, description = "Downtime, newest first", body = Vec<Downtime>), Errors),
     security(("bearer" = [])))]
-pub async fn list_asset_downtime(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) -> ApiResult<Json<Vec<Downtime>>> {
+pub async fn list_asset_downtime(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<Downtime>>> {
     Ok(Json(s.app.list_downtime(&ctx, Some(id), None).await?))
 }
 
@@ -115,7 +157,12 @@ pub async fn list_asset_downtime(State(s): State<AppState>, Auth(ctx): Auth, Id(
     params(("id" = uuid::Uuid, Path, description = "Downtime id")),
     responses((status = 200, description = "The ended downtime", body = Downtime), Errors),
     security(("bearer" = [])))]
-pub async fn end_downtime(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, Body(b): Body<EndDowntime>) -> ApiResult<Response> {
+pub async fn end_downtime(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    Body(b): Body<EndDowntime>,
+) -> ApiResult<Response> {
     let d = s.app.end_downtime(&ctx, id, b).await?;
     Ok(with_etag(StatusCode::OK, d.version, &d))
 }

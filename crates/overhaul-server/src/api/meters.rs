@@ -15,7 +15,11 @@ use serde::Deserialize;
 #[utoipa::path(post, path = "/api/v1/meters", tag = "meters", request_body = NewMeter,
     responses((status = 201, description = "The new meter", body = Meter), Errors),
     security(("bearer" = [])))]
-pub async fn create_meter(State(s): State<AppState>, Auth(ctx): Auth, Body(b): Body<NewMeter>) -> ApiResult<Response> {
+pub async fn create_meter(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Body(b): Body<NewMeter>,
+) -> ApiResult<Response> {
     let m = s.app.create_meter(&ctx, b).await?;
     Ok(with_etag(StatusCode::CREATED, m.version, &m))
 }
@@ -29,7 +33,11 @@ pub struct MeterQuery {
 #[utoipa::path(get, path = "/api/v1/meters", tag = "meters", params(MeterQuery),
     responses((status = 200, description = "Meters", body = Vec<Meter>), Errors),
     security(("bearer" = [])))]
-pub async fn list_meters(State(s): State<AppState>, Auth(ctx): Auth, Q(q): Q<MeterQuery>) -> ApiResult<Json<Vec<Meter>>> {
+pub async fn list_meters(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Q(q): Q<MeterQuery>,
+) -> ApiResult<Json<Vec<Meter>>> {
     Ok(Json(s.app.list_meters(&ctx, q.asset_id).await?))
 }
 
@@ -37,7 +45,11 @@ pub async fn list_meters(State(s): State<AppState>, Auth(ctx): Auth, Q(q): Q<Met
     params(("id" = uuid::Uuid, Path, description = "Meter id")),
     responses((status = 200, description = "The meter with its last reading", body = Meter), Errors),
     security(("bearer" = [])))]
-pub async fn get_meter(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) -> ApiResult<Response> {
+pub async fn get_meter(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+) -> ApiResult<Response> {
     let m = s.app.get_meter(&ctx, id).await?;
     Ok(with_etag(StatusCode::OK, m.version, &m))
 }
@@ -60,7 +72,11 @@ pub struct ReadingBatch {
 #[utoipa::path(post, path = "/api/v1/readings", tag = "meters", request_body = ReadingInput,
     responses((status = 201, description = "The stored readings", body = Vec<Reading>), Errors),
     security(("bearer" = [])))]
-pub async fn create_readings(State(s): State<AppState>, Auth(ctx): Auth, body: Bytes) -> ApiResult<Response> {
+pub async fn create_readings(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    body: Bytes,
+) -> ApiResult<Response> {
     // A batch is recognised by its key, so that errors in a single reading name its field.
     let is_batch = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
@@ -77,6 +93,10 @@ pub async fn create_readings(State(s): State<AppState>, Auth(ctx): Auth, body: B
 #[utoipa::path(get, path = "/api/v1/readings", tag = "meters", params(ReadingQuery),
     responses((status = 200, description = "Readings of a meter, newest first", body = Page<Reading>), Errors),
     security(("bearer" = [])))]
-pub async fn list_readings(State(s): State<AppState>, Auth(ctx): Auth, Q(q): Q<ReadingQuery>) -> ApiResult<Json<Page<Reading>>> {
+pub async fn list_readings(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Q(q): Q<ReadingQuery>,
+) -> ApiResult<Json<Page<Reading>>> {
     Ok(Json(s.app.list_readings(&ctx, q).await?))
 }

@@ -20,7 +20,10 @@ pub struct CodeQuery {
 #[utoipa::path(get, path = "/api/v1/failure-codes", tag = "reference", params(CodeQuery),
     responses((status = 200, description = "Codes", body = Vec<FailureCode>), Errors),
     security(("bearer" = [])))]
-pub async fn failure_codes(Auth(_ctx): Auth, Q(q): Q<CodeQuery>) -> ApiResult<Json<Vec<FailureCode>>> {
+pub async fn failure_codes(
+    Auth(_ctx): Auth,
+    Q(q): Q<CodeQuery>,
+) -> ApiResult<Json<Vec<FailureCode>>> {
     Ok(Json(match q.kind {
         Some(k) => failure_code::list(k).to_vec(),
         None => failure_code::all().copied().collect(),
@@ -31,7 +34,11 @@ pub async fn failure_codes(Auth(_ctx): Auth, Q(q): Q<CodeQuery>) -> ApiResult<Js
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, description = "Audit records in sequence order", body = Vec<AuditRecordView>), Errors),
     security(("bearer" = [])))]
-pub async fn audit_list(State(s): State<AppState>, Auth(ctx): Auth, Q(q): Q<AuditQuery>) -> ApiResult<Json<Vec<AuditRecord>>> {
+pub async fn audit_list(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Q(q): Q<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditRecord>>> {
     Ok(Json(s.app.list_audit(&ctx, q).await?))
 }
 
@@ -66,9 +73,20 @@ pub struct VerifyResult {
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, description = "Result of the check", body = VerifyResult), Errors),
     security(("bearer" = [])))]
-pub async fn audit_verify(State(s): State<AppState>, Auth(ctx): Auth) -> ApiResult<Json<VerifyResult>> {
+pub async fn audit_verify(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+) -> ApiResult<Json<VerifyResult>> {
     Ok(Json(match s.app.verify_audit(&ctx).await? {
-        Verification::Intact { records } => VerifyResult { intact: true, records: Some(records), problem: None },
-        Verification::Broken(b) => VerifyResult { intact: false, records: None, problem: Some(b.to_string()) },
+        Verification::Intact { records } => VerifyResult {
+            intact: true,
+            records: Some(records),
+            problem: None,
+        },
+        Verification::Broken(b) => VerifyResult {
+            intact: false,
+            records: None,
+            problem: Some(b.to_string()),
+        },
     }))
 }

@@ -14,7 +14,11 @@ use serde::Deserialize;
 #[utoipa::path(post, path = "/api/v1/sites", tag = "sites", request_body = NewSite,
     responses((status = 201, description = "The new site", body = SiteView), Errors),
     security(("bearer" = [])))]
-pub async fn create_site(State(s): State<AppState>, Auth(ctx): Auth, Body(b): Body<NewSite>) -> ApiResult<Response> {
+pub async fn create_site(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Body(b): Body<NewSite>,
+) -> ApiResult<Response> {
     let v = s.app.create_site(&ctx, b).await?;
     Ok(with_etag(StatusCode::CREATED, v.site.version, &v))
 }
@@ -23,7 +27,10 @@ pub async fn create_site(State(s): State<AppState>, Auth(ctx): Auth, Body(b): Bo
 #[utoipa::path(get, path = "/api/v1/sites", tag = "sites",
     responses((status = 200, description = "Sites", body = Vec<SiteView>), Errors),
     security(("bearer" = [])))]
-pub async fn list_sites(State(s): State<AppState>, Auth(ctx): Auth) -> ApiResult<Json<Vec<SiteView>>> {
+pub async fn list_sites(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+) -> ApiResult<Json<Vec<SiteView>>> {
     Ok(Json(s.app.list_sites(&ctx).await?))
 }
 
@@ -31,7 +38,11 @@ pub async fn list_sites(State(s): State<AppState>, Auth(ctx): Auth) -> ApiResult
     params(("id" = uuid::Uuid, Path, description = "Site id")),
     responses((status = 200, description = "The site", body = SiteView), Errors),
     security(("bearer" = [])))]
-pub async fn get_site(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) -> ApiResult<Response> {
+pub async fn get_site(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+) -> ApiResult<Response> {
     let v = s.app.get_site(&ctx, id).await?;
     Ok(with_etag(StatusCode::OK, v.site.version, &v))
 }
@@ -42,7 +53,13 @@ pub async fn get_site(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) ->
            ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, description = "The changed site", body = SiteView), Errors),
     security(("bearer" = [])))]
-pub async fn update_site(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, IfMatch(v): IfMatch, Body(b): Body<SitePatch>) -> ApiResult<Response> {
+pub async fn update_site(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    IfMatch(v): IfMatch,
+    Body(b): Body<SitePatch>,
+) -> ApiResult<Response> {
     let v2 = s.app.update_site(&ctx, id, v, b).await?;
     Ok(with_etag(StatusCode::OK, v2.site.version, &v2))
 }
@@ -51,7 +68,11 @@ pub async fn update_site(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id,
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
     responses((status = 201, description = "The new user", body = UserView), Errors),
     security(("bearer" = [])))]
-pub async fn create_user(State(s): State<AppState>, Auth(ctx): Auth, Body(b): Body<NewUser>) -> ApiResult<Response> {
+pub async fn create_user(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Body(b): Body<NewUser>,
+) -> ApiResult<Response> {
     let v = s.app.create_user(&ctx, b).await?;
     Ok(with_etag(StatusCode::CREATED, v.user.version, &v))
 }
@@ -59,7 +80,10 @@ pub async fn create_user(State(s): State<AppState>, Auth(ctx): Auth, Body(b): Bo
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     responses((status = 200, description = "Users", body = Vec<UserView>), Errors),
     security(("bearer" = [])))]
-pub async fn list_users(State(s): State<AppState>, Auth(ctx): Auth) -> ApiResult<Json<Vec<UserView>>> {
+pub async fn list_users(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+) -> ApiResult<Json<Vec<UserView>>> {
     Ok(Json(s.app.list_users(&ctx).await?))
 }
 
@@ -67,7 +91,11 @@ pub async fn list_users(State(s): State<AppState>, Auth(ctx): Auth) -> ApiResult
     params(("id" = uuid::Uuid, Path, description = "User id")),
     responses((status = 200, description = "The user", body = UserView), Errors),
     security(("bearer" = [])))]
-pub async fn get_user(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) -> ApiResult<Response> {
+pub async fn get_user(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+) -> ApiResult<Response> {
     let v = s.app.get_user(&ctx, id).await?;
     Ok(with_etag(StatusCode::OK, v.user.version, &v))
 }
@@ -85,7 +113,11 @@ pub struct NewToken {
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "users", request_body = NewToken,
     responses((status = 201, description = "The token (shown once)", body = IssuedToken), Errors),
     security(("bearer" = [])))]
-pub async fn create_token(State(s): State<AppState>, Auth(ctx): Auth, Body(b): Body<NewToken>) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
+pub async fn create_token(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Body(b): Body<NewToken>,
+) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
     let email = match (&b.email, &ctx.actor) {
         (Some(e), _) => e.clone(),
         (None, overhaul_app::Actor::User(p)) => p.email.clone(),

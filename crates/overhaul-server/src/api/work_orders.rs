@@ -8,7 +8,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use overhaul_app::Page;
 use overhaul_app::assets::NewDowntime;
-use overhaul_app::work_orders::{NewComment, NewLabor, NewWorkOrder, TransitionRequest, WorkOrderPatch, WorkOrderQuery, WorkOrderView};
+use overhaul_app::work_orders::{
+    NewComment, NewLabor, NewWorkOrder, TransitionRequest, WorkOrderPatch, WorkOrderQuery,
+    WorkOrderView,
+};
 use overhaul_store::asset::Downtime;
 use overhaul_store::work_order::{Comment, Labor, StatusChange};
 
@@ -16,7 +19,11 @@ use overhaul_store::work_order::{Comment, Labor, StatusChange};
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: a replay returns the first response")),
     responses((status = 201, description = "The new work order (status requested)", body = WorkOrderView), Errors),
     security(("bearer" = [])))]
-pub async fn create_work_order(State(s): State<AppState>, Auth(ctx): Auth, Body(b): Body<NewWorkOrder>) -> ApiResult<Response> {
+pub async fn create_work_order(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Body(b): Body<NewWorkOrder>,
+) -> ApiResult<Response> {
     let w = s.app.create_work_order(&ctx, b).await?;
     Ok(with_etag(StatusCode::CREATED, w.work_order.version, &w))
 }
@@ -25,7 +32,11 @@ pub async fn create_work_order(State(s): State<AppState>, Auth(ctx): Auth, Body(
 #[utoipa::path(get, path = "/api/v1/work-orders", tag = "work-orders", params(WorkOrderQuery),
     responses((status = 200, description = "A page of work orders", body = Page<WorkOrderView>), Errors),
     security(("bearer" = [])))]
-pub async fn list_work_orders(State(s): State<AppState>, Auth(ctx): Auth, Q(q): Q<WorkOrderQuery>) -> ApiResult<Json<Page<WorkOrderView>>> {
+pub async fn list_work_orders(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Q(q): Q<WorkOrderQuery>,
+) -> ApiResult<Json<Page<WorkOrderView>>> {
     Ok(Json(s.app.list_work_orders(&ctx, q).await?))
 }
 
@@ -33,7 +44,11 @@ pub async fn list_work_orders(State(s): State<AppState>, Auth(ctx): Auth, Q(q): 
     params(("id" = uuid::Uuid, Path, description = "Work order id")),
     responses((status = 200, description = "The work order", body = WorkOrderView), Errors),
     security(("bearer" = [])))]
-pub async fn get_work_order(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) -> ApiResult<Response> {
+pub async fn get_work_order(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+) -> ApiResult<Response> {
     let w = s.app.get_work_order(&ctx, id).await?;
     Ok(with_etag(StatusCode::OK, w.work_order.version, &w))
 }
@@ -44,7 +59,13 @@ pub async fn get_work_order(State(s): State<AppState>, Auth(ctx): Auth, Id(id): 
            ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, description = "The changed work order", body = WorkOrderView), Errors),
     security(("bearer" = [])))]
-pub async fn update_work_order(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, IfMatch(v): IfMatch, Body(b): Body<WorkOrderPatch>) -> ApiResult<Response> {
+pub async fn update_work_order(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    IfMatch(v): IfMatch,
+    Body(b): Body<WorkOrderPatch>,
+) -> ApiResult<Response> {
     let w = s.app.update_work_order(&ctx, id, v, b).await?;
     Ok(with_etag(StatusCode::OK, w.work_order.version, &w))
 }
@@ -55,7 +76,13 @@ pub async fn update_work_order(State(s): State<AppState>, Auth(ctx): Auth, Id(id
            ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, description = "The work order in its new status", body = WorkOrderView), Errors),
     security(("bearer" = [])))]
-pub async fn transition(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, IfMatch(v): IfMatch, Body(b): Body<TransitionRequest>) -> ApiResult<Response> {
+pub async fn transition(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    IfMatch(v): IfMatch,
+    Body(b): Body<TransitionRequest>,
+) -> ApiResult<Response> {
     let w = s.app.transition_work_order(&ctx, id, v, b).await?;
     Ok(with_etag(StatusCode::OK, w.work_order.version, &w))
 }
@@ -65,7 +92,11 @@ pub async fn transition(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, 
     params(("id" = uuid::Uuid, Path, description = "Work order id")),
     responses((status = 200, description = "Status changes, oldest first", body = Vec<StatusChange>), Errors),
     security(("bearer" = [])))]
-pub async fn history(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) -> ApiResult<Json<Vec<StatusChange>>> {
+pub async fn history(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<StatusChange>>> {
     Ok(Json(s.app.work_order_history(&ctx, id).await?))
 }
 
@@ -73,7 +104,12 @@ pub async fn history(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) -> 
     params(("id" = uuid::Uuid, Path, description = "Work order id")),
     responses((status = 201, description = "The labour entry", body = Labor), Errors),
     security(("bearer" = [])))]
-pub async fn add_labor(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, Body(b): Body<NewLabor>) -> ApiResult<Response> {
+pub async fn add_labor(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    Body(b): Body<NewLabor>,
+) -> ApiResult<Response> {
     let l = s.app.add_labor(&ctx, id, b).await?;
     Ok((StatusCode::CREATED, Json(l)).into_response())
 }
@@ -82,7 +118,11 @@ pub async fn add_labor(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, B
     params(("id" = uuid::Uuid, Path, description = "Work order id")),
     responses((status = 200, description = "Labour entries", body = Vec<Labor>), Errors),
     security(("bearer" = [])))]
-pub async fn list_labor(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) -> ApiResult<Json<Vec<Labor>>> {
+pub async fn list_labor(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<Labor>>> {
     Ok(Json(s.app.list_labor(&ctx, id).await?))
 }
 
@@ -91,7 +131,12 @@ pub async fn list_labor(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) 
     params(("id" = uuid::Uuid, Path, description = "Work order id")),
     responses((status = 201, description = "The downtime record", body = Downtime), Errors),
     security(("bearer" = [])))]
-pub async fn add_downtime(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, Body(b): Body<NewDowntime>) -> ApiResult<Response> {
+pub async fn add_downtime(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    Body(b): Body<NewDowntime>,
+) -> ApiResult<Response> {
     let d = s.app.add_work_order_downtime(&ctx, id, b).await?;
     Ok(with_etag(StatusCode::CREATED, d.version, &d))
 }
@@ -100,7 +145,11 @@ pub async fn add_downtime(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id
     params(("id" = uuid::Uuid, Path, description = "Work order id")),
     responses((status = 200, description = "Downtime linked to the work order", body = Vec<Downtime>), Errors),
     security(("bearer" = [])))]
-pub async fn list_downtime(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) -> ApiResult<Json<Vec<Downtime>>> {
+pub async fn list_downtime(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<Downtime>>> {
     Ok(Json(s.app.list_downtime(&ctx, None, Some(id)).await?))
 }
 
@@ -108,7 +157,12 @@ pub async fn list_downtime(State(s): State<AppState>, Auth(ctx): Auth, Id(id): I
     params(("id" = uuid::Uuid, Path, description = "Work order id")),
     responses((status = 201, description = "The comment", body = Comment), Errors),
     security(("bearer" = [])))]
-pub async fn add_comment(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, Body(b): Body<NewComment>) -> ApiResult<Response> {
+pub async fn add_comment(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    Body(b): Body<NewComment>,
+) -> ApiResult<Response> {
     let c = s.app.add_comment(&ctx, id, b).await?;
     Ok((StatusCode::CREATED, Json(c)).into_response())
 }
@@ -117,6 +171,10 @@ pub async fn add_comment(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id,
     params(("id" = uuid::Uuid, Path, description = "Work order id")),
     responses((status = 200, description = "Comments, oldest first", body = Vec<Comment>), Errors),
     security(("bearer" = [])))]
-pub async fn list_comments(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) -> ApiResult<Json<Vec<Comment>>> {
+pub async fn list_comments(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<Comment>>> {
     Ok(Json(s.app.list_comments(&ctx, id).await?))
 }

@@ -15,7 +15,11 @@ use overhaul_store::work_request::WorkRequest;
 #[utoipa::path(post, path = "/api/v1/work-requests", tag = "work-requests", request_body = NewWorkRequest,
     responses((status = 201, description = "The new request", body = WorkRequest), Errors),
     security(("bearer" = [])))]
-pub async fn create_request(State(s): State<AppState>, Auth(ctx): Auth, Body(b): Body<NewWorkRequest>) -> ApiResult<Response> {
+pub async fn create_request(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Body(b): Body<NewWorkRequest>,
+) -> ApiResult<Response> {
     let r = s.app.create_work_request(&ctx, b).await?;
     Ok(with_etag(StatusCode::CREATED, r.version, &r))
 }
@@ -24,7 +28,11 @@ pub async fn create_request(State(s): State<AppState>, Auth(ctx): Auth, Body(b):
 #[utoipa::path(get, path = "/api/v1/work-requests", tag = "work-requests", params(RequestQuery),
     responses((status = 200, description = "A page of requests", body = Page<WorkRequest>), Errors),
     security(("bearer" = [])))]
-pub async fn list_requests(State(s): State<AppState>, Auth(ctx): Auth, Q(q): Q<RequestQuery>) -> ApiResult<Json<Page<WorkRequest>>> {
+pub async fn list_requests(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Q(q): Q<RequestQuery>,
+) -> ApiResult<Json<Page<WorkRequest>>> {
     Ok(Json(s.app.list_work_requests(&ctx, q).await?))
 }
 
@@ -32,7 +40,11 @@ pub async fn list_requests(State(s): State<AppState>, Auth(ctx): Auth, Q(q): Q<R
     params(("id" = uuid::Uuid, Path, description = "Request id")),
     responses((status = 200, description = "The request", body = WorkRequest), Errors),
     security(("bearer" = [])))]
-pub async fn get_request(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id) -> ApiResult<Response> {
+pub async fn get_request(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+) -> ApiResult<Response> {
     let r = s.app.get_work_request(&ctx, id).await?;
     Ok(with_etag(StatusCode::OK, r.version, &r))
 }
@@ -42,7 +54,12 @@ pub async fn get_request(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id)
            ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, description = "The approved request", body = WorkRequest), Errors),
     security(("bearer" = [])))]
-pub async fn approve_request(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, IfMatch(v): IfMatch) -> ApiResult<Response> {
+pub async fn approve_request(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    IfMatch(v): IfMatch,
+) -> ApiResult<Response> {
     let r = s.app.approve_work_request(&ctx, id, v).await?;
     Ok(with_etag(StatusCode::OK, r.version, &r))
 }
@@ -52,7 +69,13 @@ pub async fn approve_request(State(s): State<AppState>, Auth(ctx): Auth, Id(id):
            ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 200, description = "The rejected request", body = WorkRequest), Errors),
     security(("bearer" = [])))]
-pub async fn reject_request(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, IfMatch(v): IfMatch, Body(b): Body<RejectRequest>) -> ApiResult<Response> {
+pub async fn reject_request(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    IfMatch(v): IfMatch,
+    Body(b): Body<RejectRequest>,
+) -> ApiResult<Response> {
     let r = s.app.reject_work_request(&ctx, id, v, b).await?;
     Ok(with_etag(StatusCode::OK, r.version, &r))
 }
@@ -63,9 +86,23 @@ pub async fn reject_request(State(s): State<AppState>, Auth(ctx): Auth, Id(id): 
            ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     responses((status = 201, description = "The new work order", body = WorkOrderView), Errors),
     security(("bearer" = [])))]
-pub async fn convert_request(State(s): State<AppState>, Auth(ctx): Auth, Id(id): Id, IfMatch(v): IfMatch, body: axum::body::Bytes) -> ApiResult<Response> {
+pub async fn convert_request(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    IfMatch(v): IfMatch,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
     // The body is optional: an empty one converts with the defaults.
-    let input = if body.iter().all(u8::is_ascii_whitespace) { ConvertRequest::default() } else { crate::extract::parse_json(&body)? };
+    let input = if body.iter().all(u8::is_ascii_whitespace) {
+        ConvertRequest::default()
+    } else {
+        crate::extract::parse_json(&body)?
+    };
     let w = s.app.convert_work_request(&ctx, id, v, input).await?;
-    Ok(with_etag(StatusCode::CREATED, w.version, &WorkOrderView::from(w)))
+    Ok(with_etag(
+        StatusCode::CREATED,
+        w.version,
+        &WorkOrderView::from(w),
+    ))
 }

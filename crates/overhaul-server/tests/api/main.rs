@@ -1,5 +1,7 @@
 //! API tests: the real server on a loopback port, a fresh database per test, real HTTP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::zombie_processes)]
+
 mod bad_input;
 mod contract;
 mod planner_day;
@@ -32,12 +34,18 @@ impl Api {
     pub async fn start() -> Api {
         let tdb = testing::fresh().await.expect("database");
         let app = App::new(tdb.db.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(overhaul_server::serve(listener, overhaul_server::build_app(app.clone()), async {
-            let _ = rx.await;
-        }));
+        tokio::spawn(overhaul_server::serve(
+            listener,
+            overhaul_server::build_app(app.clone()),
+            async {
+                let _ = rx.await;
+            },
+        ));
         let mut api = Api {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
@@ -54,14 +62,40 @@ impl Api {
     pub async fn user(&self, email: &str, role: Role, site: Option<uuid::Uuid>) -> String {
         let ctx = Ctx::system("test", chrono::Utc::now());
         self.app
-            .create_user(&ctx, NewUser { email: email.into(), name: email.into(), password: None, roles: vec![NewGrant { role, site_id: site }] })
+            .create_user(
+                &ctx,
+                NewUser {
+                    email: email.into(),
+                    name: email.into(),
+                    password: None,
+                    roles: vec![NewGrant {
+                        role,
+                        site_id: site,
+                    }],
+                },
+            )
             .await
             .expect("user");
-        self.app.create_token(&ctx, email, None).await.expect("token").token.0
+        self.app
+            .create_token(&ctx, email, None)
+            .await
+            .expect("token")
+            .token
+            .0
     }
 
-    pub async fn call(&self, token: &str, method: Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Resp {
-        let mut r = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(token);
+    pub async fn call(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut r = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
         for (k, v) in headers {
             r = r.header(*k, *v);
         }
@@ -71,10 +105,22 @@ impl Api {
         let res = r.send().await.expect("request");
         let status = res.status();
         let headers = res.headers().clone();
-        let etag = headers.get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let etag = headers
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let text = res.text().await.expect("body");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        Resp { status, etag, headers, body }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Resp {
+            status,
+            etag,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Resp {
@@ -91,7 +137,13 @@ impl Api {
 
     /// Creates a site and returns its id.
     pub async fn site(&self, code: &str) -> String {
-        let r = self.post(&self.admin, "/api/v1/sites", json!({"code": code, "name": format!("Plant {code}"), "timezone": "Europe/Berlin"})).await;
+        let r = self
+            .post(
+                &self.admin,
+                "/api/v1/sites",
+                json!({"code": code, "name": format!("Plant {code}"), "timezone": "Europe/Berlin"}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         r.body["id"].as_str().expect("id").to_owned()
     }

@@ -35,12 +35,18 @@ async fn tamper(db: &Db, sqlite: &[&str], postgres: &[&str]) {
     match db {
         Db::Sqlite { write, .. } => {
             for s in sqlite {
-                sqlx::query(sqlx::AssertSqlSafe(*s)).execute(write).await.expect("tamper");
+                sqlx::query(sqlx::AssertSqlSafe(*s))
+                    .execute(write)
+                    .await
+                    .expect("tamper");
             }
         }
         Db::Postgres(p) => {
             for s in postgres {
-                sqlx::query(sqlx::AssertSqlSafe(*s)).execute(p).await.expect("tamper");
+                sqlx::query(sqlx::AssertSqlSafe(*s))
+                    .execute(p)
+                    .await
+                    .expect("tamper");
             }
         }
     }
@@ -50,7 +56,10 @@ async fn tamper(db: &Db, sqlite: &[&str], postgres: &[&str]) {
 async fn intact_chain_verifies() {
     let t0 = testing::fresh().await.expect("db");
     three_records(&t0.db).await;
-    assert_eq!(verify(&t0.db).await.expect("verify"), Verification::Intact { records: 3 });
+    assert_eq!(
+        verify(&t0.db).await.expect("verify"),
+        Verification::Intact { records: 3 }
+    );
 }
 
 #[tokio::test]
@@ -58,11 +67,23 @@ async fn the_database_refuses_updates_and_deletes_of_audit_records() {
     let t0 = testing::fresh().await.expect("db");
     three_records(&t0.db).await;
     let r = match &t0.db {
-        Db::Sqlite { write, .. } => sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(write).await.map(|_| ()),
-        Db::Postgres(p) => sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(p).await.map(|_| ()),
+        Db::Sqlite { write, .. } => sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+            .execute(write)
+            .await
+            .map(|_| ()),
+        Db::Postgres(p) => sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+            .execute(p)
+            .await
+            .map(|_| ()),
     };
-    assert!(r.is_err(), "delete must be refused by the append-only trigger");
-    assert_eq!(verify(&t0.db).await.expect("verify"), Verification::Intact { records: 3 });
+    assert!(
+        r.is_err(),
+        "delete must be refused by the append-only trigger"
+    );
+    assert_eq!(
+        verify(&t0.db).await.expect("verify"),
+        Verification::Intact { records: 3 }
+    );
 }
 
 #[tokio::test]
@@ -71,11 +92,20 @@ async fn altered_record_is_named() {
     three_records(&t0.db).await;
     tamper(
         &t0.db,
-        &["DROP TRIGGER audit_log_no_update", "UPDATE audit_log SET new_value = '{\"code\":\"X\"}' WHERE seq = 2"],
-        &["DROP TRIGGER audit_log_no_update ON audit_log", "UPDATE audit_log SET new_value = '{\"code\":\"X\"}' WHERE seq = 2"],
+        &[
+            "DROP TRIGGER audit_log_no_update",
+            "UPDATE audit_log SET new_value = '{\"code\":\"X\"}' WHERE seq = 2",
+        ],
+        &[
+            "DROP TRIGGER audit_log_no_update ON audit_log",
+            "UPDATE audit_log SET new_value = '{\"code\":\"X\"}' WHERE seq = 2",
+        ],
     )
     .await;
-    assert_eq!(verify(&t0.db).await.expect("verify"), Verification::Broken(ChainBreak::Content { seq: 2 }));
+    assert_eq!(
+        verify(&t0.db).await.expect("verify"),
+        Verification::Broken(ChainBreak::Content { seq: 2 })
+    );
 }
 
 #[tokio::test]
@@ -84,13 +114,22 @@ async fn deleted_record_is_named() {
     three_records(&t0.db).await;
     tamper(
         &t0.db,
-        &["DROP TRIGGER audit_log_no_delete", "DELETE FROM audit_log WHERE seq = 2"],
-        &["DROP TRIGGER audit_log_no_update ON audit_log", "DELETE FROM audit_log WHERE seq = 2"],
+        &[
+            "DROP TRIGGER audit_log_no_delete",
+            "DELETE FROM audit_log WHERE seq = 2",
+        ],
+        &[
+            "DROP TRIGGER audit_log_no_update ON audit_log",
+            "DELETE FROM audit_log WHERE seq = 2",
+        ],
     )
     .await;
     assert_eq!(
         verify(&t0.db).await.expect("verify"),
-        Verification::Broken(ChainBreak::Gap { expected: 2, found: 3 })
+        Verification::Broken(ChainBreak::Gap {
+            expected: 2,
+            found: 3
+        })
     );
 }
 
@@ -100,13 +139,22 @@ async fn deleted_last_record_is_found_through_the_head() {
     three_records(&t0.db).await;
     tamper(
         &t0.db,
-        &["DROP TRIGGER audit_log_no_delete", "DELETE FROM audit_log WHERE seq = 3"],
-        &["DROP TRIGGER audit_log_no_update ON audit_log", "DELETE FROM audit_log WHERE seq = 3"],
+        &[
+            "DROP TRIGGER audit_log_no_delete",
+            "DELETE FROM audit_log WHERE seq = 3",
+        ],
+        &[
+            "DROP TRIGGER audit_log_no_update ON audit_log",
+            "DELETE FROM audit_log WHERE seq = 3",
+        ],
     )
     .await;
     assert_eq!(
         verify(&t0.db).await.expect("verify"),
-        Verification::Broken(ChainBreak::Truncated { head_seq: 3, last_seq: 2 })
+        Verification::Broken(ChainBreak::Truncated {
+            head_seq: 3,
+            last_seq: 2
+        })
     );
 }
 
@@ -131,7 +179,10 @@ async fn reordered_records_are_named() {
         ],
     )
     .await;
-    assert_eq!(verify(&t0.db).await.expect("verify"), Verification::Broken(ChainBreak::Link { seq: 2 }));
+    assert_eq!(
+        verify(&t0.db).await.expect("verify"),
+        Verification::Broken(ChainBreak::Link { seq: 2 })
+    );
 }
 
 #[tokio::test]
@@ -141,14 +192,20 @@ async fn rolled_back_changes_leave_no_audit_record() {
     let mut tx = t0.db.begin(&actor(), t(0)).await.expect("begin");
     site::insert(&mut tx, &site("R")).await.expect("insert");
     tx.rollback().await.expect("rollback");
-    assert_eq!(verify(&t0.db).await.expect("verify"), Verification::Intact { records: 0 });
+    assert_eq!(
+        verify(&t0.db).await.expect("verify"),
+        Verification::Intact { records: 0 }
+    );
     assert!(site::list(&t0.db, None).await.expect("list").is_empty());
     // Audit entries alone (no business write) are fine: they record reads-with-effect such as
     // exports.
     let mut tx = t0.db.begin(&actor(), t(1)).await.expect("begin");
     tx.audit(PendingAudit::new("export", "site", "all"));
     tx.commit().await.expect("commit");
-    assert_eq!(verify(&t0.db).await.expect("verify"), Verification::Intact { records: 1 });
+    assert_eq!(
+        verify(&t0.db).await.expect("verify"),
+        Verification::Intact { records: 1 }
+    );
 }
 
 #[tokio::test]
@@ -160,7 +217,9 @@ async fn concurrent_writers_keep_one_unbroken_chain() {
         tasks.push(tokio::spawn(async move {
             for j in 0..10 {
                 let mut tx = db.begin(&actor(), t(i * 100 + j)).await.expect("begin");
-                site::insert(&mut tx, &site(&format!("S{i}-{j}"))).await.expect("insert");
+                site::insert(&mut tx, &site(&format!("S{i}-{j}")))
+                    .await
+                    .expect("insert");
                 tx.commit().await.expect("commit");
             }
         }));
@@ -168,5 +227,8 @@ async fn concurrent_writers_keep_one_unbroken_chain() {
     for task in tasks {
         task.await.expect("task");
     }
-    assert_eq!(verify(&t0.db).await.expect("verify"), Verification::Intact { records: 80 });
+    assert_eq!(
+        verify(&t0.db).await.expect("verify"),
+        Verification::Intact { records: 80 }
+    );
 }

@@ -69,7 +69,9 @@ fn wo(site: Uuid, asset: Uuid, n: i64, status: &str, title: &str, created: i64) 
         request_id: None,
         created_by: None,
         assignee_id: None,
-        due_at: Some(overhaul_core::time::micros(t(created) + chrono::Duration::nanoseconds(123_456_789))),
+        due_at: Some(overhaul_core::time::micros(
+            t(created) + chrono::Duration::nanoseconds(123_456_789),
+        )),
         started_at: None,
         completed_at: None,
         closed_at: None,
@@ -101,7 +103,10 @@ async fn work_order_round_trips_exactly() {
     let w = wo(s.id, a.id, 1, "requested", "Pump vibrates", 10);
     insert_wo(&tdb.db, &w).await;
     assert_eq!(work_order::get(&tdb.db, w.id).await.expect("get"), w);
-    assert!(matches!(work_order::get(&tdb.db, Uuid::now_v7()).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        work_order::get(&tdb.db, Uuid::now_v7()).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 #[tokio::test]
@@ -115,16 +120,24 @@ async fn stale_update_is_refused_and_changes_nothing() {
     new.status = "approved".into();
     new.version = 2;
     let mut tx = tdb.db.begin(&actor(), t(20)).await.expect("begin");
-    work_order::update(&mut tx, &w, &new, "t", None).await.expect("first update");
+    work_order::update(&mut tx, &w, &new, "t", None)
+        .await
+        .expect("first update");
     tx.commit().await.expect("commit");
     // A second writer that read version 1 loses.
     let mut other = w.clone();
     other.status = "cancelled".into();
     other.version = 2;
     let mut tx = tdb.db.begin(&actor(), t(21)).await.expect("begin");
-    assert!(matches!(work_order::update(&mut tx, &w, &other, "t", None).await, Err(StoreError::Stale)));
+    assert!(matches!(
+        work_order::update(&mut tx, &w, &other, "t", None).await,
+        Err(StoreError::Stale)
+    ));
     tx.rollback().await.expect("rollback");
-    assert_eq!(work_order::get(&tdb.db, w.id).await.expect("get").status, "approved");
+    assert_eq!(
+        work_order::get(&tdb.db, w.id).await.expect("get").status,
+        "approved"
+    );
 }
 
 #[tokio::test]
@@ -164,7 +177,13 @@ async fn lists_filter_search_and_page_the_same_way() {
     let line = an_asset(db, s.id, Some(&area), "LINE", "work_center").await;
     let pump = an_asset(db, s.id, Some(&line), "PUMP", "equipment").await;
     let other = an_asset(db, s.id, None, "OTHER", "area").await;
-    let titles = ["Replace bearing on pump", "Inspect belt", "Bearing noise", "Paint guard rail", "Check bearing grease"];
+    let titles = [
+        "Replace bearing on pump",
+        "Inspect belt",
+        "Bearing noise",
+        "Paint guard rail",
+        "Check bearing grease",
+    ];
     let mut all = Vec::new();
     for (i, title) in titles.iter().enumerate() {
         let asset = if i % 2 == 0 { pump.id } else { other.id };
@@ -174,30 +193,81 @@ async fn lists_filter_search_and_page_the_same_way() {
         all.push(w);
     }
     let ids = |v: Vec<WorkOrder>| v.into_iter().map(|w| w.number).collect::<Vec<_>>();
-    let base = WorkOrderFilter { limit: 100, ..Default::default() };
+    let base = WorkOrderFilter {
+        limit: 100,
+        ..Default::default()
+    };
     // newest first
-    assert_eq!(ids(work_order::list(db, &base).await.expect("list")), ["WO-000005", "WO-000004", "WO-000003", "WO-000002", "WO-000001"]);
+    assert_eq!(
+        ids(work_order::list(db, &base).await.expect("list")),
+        [
+            "WO-000005",
+            "WO-000004",
+            "WO-000003",
+            "WO-000002",
+            "WO-000001"
+        ]
+    );
     // subtree of the area holds the pump's work only
-    let sub = WorkOrderFilter { subtree_path: Some(area.path.clone()), ..base.clone() };
-    assert_eq!(ids(work_order::list(db, &sub).await.expect("list")), ["WO-000005", "WO-000003", "WO-000001"]);
+    let sub = WorkOrderFilter {
+        subtree_path: Some(area.path.clone()),
+        ..base.clone()
+    };
+    assert_eq!(
+        ids(work_order::list(db, &sub).await.expect("list")),
+        ["WO-000005", "WO-000003", "WO-000001"]
+    );
     // open only
-    let open = WorkOrderFilter { statuses: vec!["requested".into()], ..sub.clone() };
-    assert_eq!(ids(work_order::list(db, &open).await.expect("list")), ["WO-000003", "WO-000001"]);
+    let open = WorkOrderFilter {
+        statuses: vec!["requested".into()],
+        ..sub.clone()
+    };
+    assert_eq!(
+        ids(work_order::list(db, &open).await.expect("list")),
+        ["WO-000003", "WO-000001"]
+    );
     // whole-word text search, case-insensitive, over title and description
-    let q = WorkOrderFilter { q: Some("BEARING".into()), ..base.clone() };
-    assert_eq!(ids(work_order::list(db, &q).await.expect("list")), ["WO-000005", "WO-000003", "WO-000001"]);
-    let q2 = WorkOrderFilter { q: Some("bearing noise".into()), ..base.clone() };
-    assert_eq!(ids(work_order::list(db, &q2).await.expect("list")), ["WO-000003"]);
-    let q3 = WorkOrderFilter { q: Some("ümlaut".into()), ..base.clone() };
+    let q = WorkOrderFilter {
+        q: Some("BEARING".into()),
+        ..base.clone()
+    };
+    assert_eq!(
+        ids(work_order::list(db, &q).await.expect("list")),
+        ["WO-000005", "WO-000003", "WO-000001"]
+    );
+    let q2 = WorkOrderFilter {
+        q: Some("bearing noise".into()),
+        ..base.clone()
+    };
+    assert_eq!(
+        ids(work_order::list(db, &q2).await.expect("list")),
+        ["WO-000003"]
+    );
+    let q3 = WorkOrderFilter {
+        q: Some("ümlaut".into()),
+        ..base.clone()
+    };
     assert_eq!(work_order::list(db, &q3).await.expect("list").len(), 5);
     // search text with FTS/tsquery operators is plain text, never an error
-    let q4 = WorkOrderFilter { q: Some("\"bearing\" OR * NEAR( -x".into()), ..base.clone() };
+    let q4 = WorkOrderFilter {
+        q: Some("\"bearing\" OR * NEAR( -x".into()),
+        ..base.clone()
+    };
     assert!(work_order::list(db, &q4).await.is_ok());
     // keyset pagination: pages of 2 cover everything once
     let mut seen = Vec::new();
     let mut before = None;
     loop {
-        let page = work_order::list(db, &WorkOrderFilter { limit: 2, before, ..base.clone() }).await.expect("page");
+        let page = work_order::list(
+            db,
+            &WorkOrderFilter {
+                limit: 2,
+                before,
+                ..base.clone()
+            },
+        )
+        .await
+        .expect("page");
         if page.is_empty() {
             break;
         }
@@ -208,8 +278,15 @@ async fn lists_filter_search_and_page_the_same_way() {
     seen.dedup();
     assert_eq!(seen.len(), 5);
     // date range
-    let range = WorkOrderFilter { created_from: Some(t(101)), created_to: Some(t(103)), ..base.clone() };
-    assert_eq!(ids(work_order::list(db, &range).await.expect("list")), ["WO-000003", "WO-000002"]);
+    let range = WorkOrderFilter {
+        created_from: Some(t(101)),
+        created_to: Some(t(103)),
+        ..base.clone()
+    };
+    assert_eq!(
+        ids(work_order::list(db, &range).await.expect("list")),
+        ["WO-000003", "WO-000002"]
+    );
 }
 
 #[tokio::test]
@@ -226,12 +303,24 @@ async fn moving_an_asset_moves_its_subtree() {
     moved.path = Asset::child_path(Some(&a2.path), line.id);
     moved.version = 2;
     let mut tx = db.begin(&actor(), t(5)).await.expect("begin");
-    asset::update(&mut tx, &line, &moved, None).await.expect("move");
+    asset::update(&mut tx, &line, &moved, None)
+        .await
+        .expect("move");
     tx.commit().await.expect("commit");
-    let under = |p: &Asset| AssetFilter { subtree_path: Some(p.path.clone()), limit: 100, ..Default::default() };
+    let under = |p: &Asset| AssetFilter {
+        subtree_path: Some(p.path.clone()),
+        limit: 100,
+        ..Default::default()
+    };
     let codes = |v: Vec<Asset>| v.into_iter().map(|a| a.code).collect::<Vec<_>>();
-    assert_eq!(codes(asset::list(db, &under(&a1)).await.expect("list")), ["A1"]);
-    assert_eq!(codes(asset::list(db, &under(&a2)).await.expect("list")), ["A2", "L", "P"]);
+    assert_eq!(
+        codes(asset::list(db, &under(&a1)).await.expect("list")),
+        ["A1"]
+    );
+    assert_eq!(
+        codes(asset::list(db, &under(&a2)).await.expect("list")),
+        ["A2", "L", "P"]
+    );
     let pump_now = asset::get(db, pump.id).await.expect("pump");
     assert_eq!(pump_now.ancestry(), vec![line.id, a2.id]);
 }
@@ -246,23 +335,47 @@ async fn state_timeline_splices_downtime() {
     let cur = asset::splice_state(
         &mut tx,
         a.id,
-        Span { state: AssetStatus::DownUnplanned, start: t(100), end: Some(t(200)), reason: Some("breakdown".into()), downtime_id: None },
+        Span {
+            state: AssetStatus::DownUnplanned,
+            start: t(100),
+            end: Some(t(200)),
+            reason: Some("breakdown".into()),
+            downtime_id: None,
+        },
     )
     .await
     .expect("splice");
     tx.commit().await.expect("commit");
     assert_eq!(cur, Some(AssetStatus::Running));
-    let iv = asset::intervals(db, a.id, None, None).await.expect("intervals");
+    let iv = asset::intervals(db, a.id, None, None)
+        .await
+        .expect("intervals");
     let shape: Vec<(String, i64, Option<i64>)> = iv
         .iter()
-        .map(|i| (i.state.clone(), (i.started_at - t(0)).num_seconds(), i.ended_at.map(|e| (e - t(0)).num_seconds())))
+        .map(|i| {
+            (
+                i.state.clone(),
+                (i.started_at - t(0)).num_seconds(),
+                i.ended_at.map(|e| (e - t(0)).num_seconds()),
+            )
+        })
         .collect();
     assert_eq!(
         shape,
-        [("running".into(), 1, Some(100)), ("down_unplanned".into(), 100, Some(200)), ("running".into(), 200, None)]
+        [
+            ("running".into(), 1, Some(100)),
+            ("down_unplanned".into(), 100, Some(200)),
+            ("running".into(), 200, None)
+        ]
     );
     // clipped to a window
-    assert_eq!(asset::intervals(db, a.id, Some(t(150)), Some(t(160))).await.expect("window").len(), 1);
+    assert_eq!(
+        asset::intervals(db, a.id, Some(t(150)), Some(t(160)))
+            .await
+            .expect("window")
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -275,7 +388,11 @@ async fn numbers_are_unique_under_concurrency() {
             let mut got = Vec::new();
             for _ in 0..10 {
                 let mut tx = db.begin(&actor(), t(0)).await.expect("begin");
-                got.push(overhaul_store::dialect::next_counter(&mut tx, "work_order").await.expect("next"));
+                got.push(
+                    overhaul_store::dialect::next_counter(&mut tx, "work_order")
+                        .await
+                        .expect("next"),
+                );
                 tx.commit().await.expect("commit");
             }
             got
@@ -313,16 +430,49 @@ async fn idempotency_keys_claim_replay_and_mismatch() {
     .await
     .expect("user");
     tx.commit().await.expect("commit");
-    assert_eq!(idempotency::claim(db, uid, "k1", "h1", t(1)).await.expect("claim"), Claim::Fresh);
-    assert_eq!(idempotency::claim(db, uid, "k1", "h1", t(1)).await.expect("claim"), Claim::InProgress);
-    idempotency::complete(db, uid, "k1", 201, "{\"id\":1}", "[]").await.expect("complete");
-    match idempotency::claim(db, uid, "k1", "h1", t(2)).await.expect("claim") {
-        Claim::Replay(r) => assert_eq!((r.status_code, r.response_body.as_deref()), (Some(201), Some("{\"id\":1}"))),
+    assert_eq!(
+        idempotency::claim(db, uid, "k1", "h1", t(1))
+            .await
+            .expect("claim"),
+        Claim::Fresh
+    );
+    assert_eq!(
+        idempotency::claim(db, uid, "k1", "h1", t(1))
+            .await
+            .expect("claim"),
+        Claim::InProgress
+    );
+    idempotency::complete(db, uid, "k1", 201, "{\"id\":1}", "[]")
+        .await
+        .expect("complete");
+    match idempotency::claim(db, uid, "k1", "h1", t(2))
+        .await
+        .expect("claim")
+    {
+        Claim::Replay(r) => assert_eq!(
+            (r.status_code, r.response_body.as_deref()),
+            (Some(201), Some("{\"id\":1}"))
+        ),
         other => panic!("expected replay, got {other:?}"),
     }
-    assert_eq!(idempotency::claim(db, uid, "k1", "other", t(3)).await.expect("claim"), Claim::Mismatch);
+    assert_eq!(
+        idempotency::claim(db, uid, "k1", "other", t(3))
+            .await
+            .expect("claim"),
+        Claim::Mismatch
+    );
     // a released key can be used again
-    assert_eq!(idempotency::claim(db, uid, "k2", "h", t(4)).await.expect("claim"), Claim::Fresh);
+    assert_eq!(
+        idempotency::claim(db, uid, "k2", "h", t(4))
+            .await
+            .expect("claim"),
+        Claim::Fresh
+    );
     idempotency::release(db, uid, "k2").await.expect("release");
-    assert_eq!(idempotency::claim(db, uid, "k2", "h", t(5)).await.expect("claim"), Claim::Fresh);
+    assert_eq!(
+        idempotency::claim(db, uid, "k2", "h", t(5))
+            .await
+            .expect("claim"),
+        Claim::Fresh
+    );
 }

@@ -22,11 +22,16 @@ async fn columns(db: &Db) -> Columns {
             .expect("tables");
             for t in tables {
                 let name: String = t.get("name");
-                let cols = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{name}')")))
-                    .fetch_all(read)
-                    .await
-                    .expect("columns");
-                out.insert(name, cols.iter().map(|c| c.get::<String, _>("name")).collect());
+                let cols = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT name FROM pragma_table_info('{name}')"
+                )))
+                .fetch_all(read)
+                .await
+                .expect("columns");
+                out.insert(
+                    name,
+                    cols.iter().map(|c| c.get::<String, _>("name")).collect(),
+                );
             }
         }
         Db::Postgres(p) => {
@@ -52,13 +57,19 @@ const BACKEND_ONLY: &[(&str, &str)] = &[("work_orders", "search")];
 #[tokio::test]
 async fn both_backends_have_the_same_tables_and_columns() {
     let Some(_) = testing::postgres_url() else {
-        eprintln!("NOTICE: schema comparison needs PostgreSQL; set {} (CI does)", testing::ENV);
+        eprintln!(
+            "NOTICE: schema comparison needs PostgreSQL; set {} (CI does)",
+            testing::ENV
+        );
         return;
     };
     let pg = testing::fresh().await.expect("pg");
-    let dir = std::env::temp_dir().join(format!("overhaul-schema-{}", uuid::Uuid::now_v7().simple()));
+    let dir =
+        std::env::temp_dir().join(format!("overhaul-schema-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let lite = Db::connect(&format!("sqlite://{}/s.db", dir.display())).await.expect("sqlite");
+    let lite = Db::connect(&format!("sqlite://{}/s.db", dir.display()))
+        .await
+        .expect("sqlite");
     lite.migrate().await.expect("migrate sqlite");
     let mut a = columns(&lite).await;
     let mut b = columns(&pg.db).await;
@@ -66,7 +77,11 @@ async fn both_backends_have_the_same_tables_and_columns() {
         a.get_mut(*t).map(|s| s.remove(*c));
         b.get_mut(*t).map(|s| s.remove(*c));
     }
-    assert!(a.len() >= 19, "expected the foundation tables, got {:?}", a.keys());
+    assert!(
+        a.len() >= 19,
+        "expected the foundation tables, got {:?}",
+        a.keys()
+    );
     assert_eq!(a, b, "SQLite and PostgreSQL schemas differ");
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -80,15 +95,19 @@ async fn every_foreign_key_is_indexed() {
         Db::Sqlite { read, .. } => {
             let tables: Vec<String> = columns(&t.db).await.into_keys().collect();
             for table in tables {
-                let fks = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT \"from\" AS c FROM pragma_foreign_key_list('{table}')")))
-                    .fetch_all(read)
-                    .await
-                    .expect("fks");
+                let fks = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT \"from\" AS c FROM pragma_foreign_key_list('{table}')"
+                )))
+                .fetch_all(read)
+                .await
+                .expect("fks");
                 let mut leading: BTreeSet<String> = BTreeSet::new();
-                let idx = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT name FROM pragma_index_list('{table}')")))
-                    .fetch_all(read)
-                    .await
-                    .expect("indexes");
+                let idx = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT name FROM pragma_index_list('{table}')"
+                )))
+                .fetch_all(read)
+                .await
+                .expect("indexes");
                 for i in idx {
                     let name: String = i.get("name");
                     let first = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -120,12 +139,22 @@ async fn every_foreign_key_is_indexed() {
             .await
             .expect("fks");
             for r in rows {
-                missing.push(format!("{}.{}", r.get::<String, _>("t"), r.get::<String, _>("col")));
+                missing.push(format!(
+                    "{}.{}",
+                    r.get::<String, _>("t"),
+                    r.get::<String, _>("col")
+                ));
             }
         }
     }
-    assert!(missing.is_empty(), "foreign keys without an index: {missing:?}");
-    assert!(matches!(t.db.backend(), Backend::Sqlite | Backend::Postgres));
+    assert!(
+        missing.is_empty(),
+        "foreign keys without an index: {missing:?}"
+    );
+    assert!(matches!(
+        t.db.backend(),
+        Backend::Sqlite | Backend::Postgres
+    ));
 }
 
 #[tokio::test]
@@ -133,7 +162,11 @@ async fn migrations_are_idempotent_and_safe_to_run_concurrently() {
     let (url, _guard) = testing::fresh_url().await.expect("url");
     // Several "instances" start at once against one empty database.
     let mut tasks = Vec::new();
-    let n = if testing::postgres_url().is_some() { 4 } else { 1 };
+    let n = if testing::postgres_url().is_some() {
+        4
+    } else {
+        1
+    };
     for _ in 0..n {
         let url = url.clone();
         tasks.push(tokio::spawn(async move {

@@ -1,6 +1,8 @@
 //! The `overhaul` binary as users run it: exit codes, the audit check against a tampered
 //! database, backup and restore, durability under SIGKILL, graceful shutdown.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::zombie_processes)]
+
 use overhaul_store::testing;
 use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
@@ -18,11 +20,18 @@ fn overhaul(url: &str, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port")
 }
 
 struct Server {
@@ -52,7 +61,11 @@ impl Server {
     }
 
     fn signal(&self, sig: &str) {
-        let ok = Command::new("kill").args([sig, &self.child.id().to_string()]).status().expect("kill").success();
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success();
         assert!(ok, "kill {sig}");
     }
 }
@@ -67,14 +80,29 @@ impl Drop for Server {
 /// Creates a site, an area and an admin with a token through the CLI and API.
 async fn setup(url: &str, base: &str) -> (String, String) {
     let mut child = Command::new(BIN)
-        .args(["user", "add", "--email", "root@test.example", "--name", "Root", "--role", "admin", "--password-stdin"])
+        .args([
+            "user",
+            "add",
+            "--email",
+            "root@test.example",
+            "--name",
+            "Root",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
         .env("OVERHAUL_DATABASE_URL", url)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    child.stdin.take().expect("stdin").write_all(b"correct horse battery\n").expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"correct horse battery\n")
+        .expect("write");
     let out = child.wait_with_output().expect("wait");
     assert!(out.status.success(), "{}", text(&out));
     let out = overhaul(url, &["token", "create", "--email", "root@test.example"]);
@@ -94,7 +122,9 @@ async fn setup(url: &str, base: &str) -> (String, String) {
     let area: serde_json::Value = c
         .post(format!("{base}/api/v1/assets"))
         .bearer_auth(&token)
-        .json(&serde_json::json!({"site_id": site["id"], "code": "A", "name": "A", "level": "area"}))
+        .json(
+            &serde_json::json!({"site_id": site["id"], "code": "A", "name": "A", "level": "area"}),
+        )
         .send()
         .await
         .expect("asset")
@@ -106,13 +136,29 @@ async fn setup(url: &str, base: &str) -> (String, String) {
 
 #[test]
 fn usage_errors_exit_2_and_failures_exit_1() {
-    let out = Command::new(BIN).arg("no-such-command").output().expect("run");
+    let out = Command::new(BIN)
+        .arg("no-such-command")
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(BIN).args(["serve", "--database-url", "mysql://x"]).output().expect("run");
+    let out = Command::new(BIN)
+        .args(["serve", "--database-url", "mysql://x"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("error: ") && err.lines().count() == 1, "{err}");
-    let out = Command::new(BIN).args(["healthcheck", "--url", &format!("http://127.0.0.1:{}", free_port())]).output().expect("run");
+    assert!(
+        err.starts_with("error: ") && err.lines().count() == 1,
+        "{err}"
+    );
+    let out = Command::new(BIN)
+        .args([
+            "healthcheck",
+            "--url",
+            &format!("http://127.0.0.1:{}", free_port()),
+        ])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -121,9 +167,15 @@ fn openapi_command_prints_the_committed_document() {
     let out = Command::new(BIN).arg("openapi").output().expect("run");
     assert!(out.status.success());
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let committed: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.json")).expect("file")).expect("json");
-    assert!(printed == committed, "openapi.json is stale: run `cargo run -q -- openapi > openapi.json`");
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.json"))
+            .expect("file"),
+    )
+    .expect("json");
+    assert!(
+        printed == committed,
+        "openapi.json is stale: run `cargo run -q -- openapi > openapi.json`"
+    );
 }
 
 #[tokio::test]
@@ -152,26 +204,40 @@ async fn audit_verify_detects_tampering_in_the_database() {
     let target = 6_i64;
     match &db {
         overhaul_store::Db::Sqlite { write, .. } => {
-            sqlx::query("DROP TRIGGER audit_log_no_update").execute(write).await.expect("drop trigger");
-            sqlx::query("UPDATE audit_log SET new_value = replace(new_value, 'Job', 'Jab') WHERE seq = $1")
-                .bind(target)
+            sqlx::query("DROP TRIGGER audit_log_no_update")
                 .execute(write)
                 .await
-                .expect("tamper");
+                .expect("drop trigger");
+            sqlx::query(
+                "UPDATE audit_log SET new_value = replace(new_value, 'Job', 'Jab') WHERE seq = $1",
+            )
+            .bind(target)
+            .execute(write)
+            .await
+            .expect("tamper");
         }
         overhaul_store::Db::Postgres(p) => {
-            sqlx::query("DROP TRIGGER audit_log_no_update ON audit_log").execute(p).await.expect("drop trigger");
-            sqlx::query("UPDATE audit_log SET new_value = replace(new_value, 'Job', 'Jab') WHERE seq = $1")
-                .bind(target)
+            sqlx::query("DROP TRIGGER audit_log_no_update ON audit_log")
                 .execute(p)
                 .await
-                .expect("tamper");
+                .expect("drop trigger");
+            sqlx::query(
+                "UPDATE audit_log SET new_value = replace(new_value, 'Job', 'Jab') WHERE seq = $1",
+            )
+            .bind(target)
+            .execute(p)
+            .await
+            .expect("tamper");
         }
     }
     db.close().await;
     let out = overhaul(&url, &["audit", "verify"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains(&format!("audit record {target} was altered")), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("audit record {target} was altered")),
+        "{}",
+        text(&out)
+    );
 }
 
 #[tokio::test]
@@ -216,12 +282,21 @@ async fn acknowledged_writes_survive_sigkill() {
     }
     drop(server);
     let acked = acked.lock().expect("lock").clone();
-    assert!(acked.len() > 20, "too few writes before the kill: {}", acked.len());
+    assert!(
+        acked.len() > 20,
+        "too few writes before the kill: {}",
+        acked.len()
+    );
     // Restart and find every acknowledged work order.
     let server = Server::start(&url);
     let c = reqwest::Client::new();
     for id in &acked {
-        let r = c.get(format!("{}/api/v1/work-orders/{id}", server.base)).bearer_auth(&token).send().await.expect("get");
+        let r = c
+            .get(format!("{}/api/v1/work-orders/{id}", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("get");
         assert_eq!(r.status(), 200, "acknowledged work order {id} was lost");
     }
     drop(server);
@@ -259,7 +334,10 @@ async fn sigterm_finishes_requests_in_flight_and_exits_cleanly() {
         if let Some(s) = server.child.try_wait().expect("wait") {
             break s;
         }
-        assert!(Instant::now() < deadline, "server did not stop after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "server did not stop after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "exit status {status:?}");
@@ -280,7 +358,8 @@ async fn backup_and_restore_round_trip() {
             .await
             .expect("create");
     }
-    let dir = std::env::temp_dir().join(format!("overhaul-backup-{}", uuid::Uuid::now_v7().simple()));
+    let dir =
+        std::env::temp_dir().join(format!("overhaul-backup-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).expect("dir");
     let file = dir.join("backup.bin");
     // Online: the server is still running.
@@ -293,13 +372,21 @@ async fn backup_and_restore_round_trip() {
     let (target, _guard2) = if url.starts_with("postgres") {
         testing::fresh_url().await.expect("url")
     } else {
-        (format!("sqlite://{}", dir.join("restored.db").display()), testing::fresh_url().await.expect("unused").1)
+        (
+            format!("sqlite://{}", dir.join("restored.db").display()),
+            testing::fresh_url().await.expect("unused").1,
+        )
     };
     let out = overhaul(&target, &["restore", file.to_str().expect("path")]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("intact"), "{}", text(&out));
     let out = overhaul(&target, &["restore", file.to_str().expect("path")]);
-    assert_eq!(out.status.code(), Some(1), "restoring over data is refused: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "restoring over data is refused: {}",
+        text(&out)
+    );
     let server = Server::start(&target);
     let r: serde_json::Value = c
         .get(format!("{}/api/v1/work-orders?limit=100", server.base))
