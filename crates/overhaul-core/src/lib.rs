@@ -12,6 +12,7 @@ pub mod audit;
 pub mod failure_code;
 pub mod ids;
 pub mod meter;
+pub mod reliability;
 pub mod role;
 pub mod site;
 pub mod time;
