@@ -11,6 +11,7 @@ pub mod asset_state;
 pub mod audit;
 pub mod failure_code;
 pub mod ids;
+pub mod kpi;
 pub mod meter;
 pub mod reliability;
 pub mod role;

@@ -43,7 +43,7 @@ POSTs accept Idempotency-Key.",
     modifiers(&BearerAuth),
     tags(
         (name = "sites"), (name = "users"), (name = "assets"), (name = "meters"),
-        (name = "work-requests"), (name = "work-orders"), (name = "reference"), (name = "audit")
+        (name = "work-requests"), (name = "work-orders"), (name = "kpis"), (name = "reference"), (name = "audit")
     )
 )]
 struct ApiDoc;
@@ -79,6 +79,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(assets::asset_timeline))
         .routes(routes!(assets::asset_downtime, assets::list_asset_downtime))
         .routes(routes!(assets::end_downtime))
+        .routes(routes!(assets::asset_kpis))
         .routes(routes!(meters::create_meter, meters::list_meters))
         .routes(routes!(meters::get_meter))
         .routes(routes!(meters::create_readings, meters::list_readings))

@@ -533,6 +533,43 @@ pub async fn set_status(tx: &mut Tx, asset_id: Uuid, status: AssetStatus) -> Sto
     Ok(())
 }
 
+/// State intervals of many assets overlapping `[from, to)`, per asset in time order.
+pub async fn intervals_of(
+    db: &Db,
+    assets: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<Vec<StateInterval>> {
+    let mut out = Vec::new();
+    for chunk in assets.chunks(500) {
+        let rows: Vec<StateInterval> = db
+            .fetch_all(
+                Query::select()
+                    .columns(SPAN_COLS)
+                    .from(AssetStateIntervals::Table)
+                    .and_where(Expr::col(AssetStateIntervals::AssetId).is_in(chunk.iter().copied()))
+                    .cond_where(
+                        Cond::any()
+                            .add(Expr::col(AssetStateIntervals::EndedAt).is_null())
+                            .add(Expr::col(AssetStateIntervals::EndedAt).gt(from)),
+                    )
+                    .and_where(Expr::col(AssetStateIntervals::StartedAt).lt(to))
+                    .order_by(AssetStateIntervals::AssetId, Order::Asc)
+                    .order_by(AssetStateIntervals::StartedAt, Order::Asc),
+            )
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+impl StateInterval {
+    /// The interval as a core timeline span.
+    pub fn to_span(&self) -> StoreResult<Span> {
+        self.span()
+    }
+}
+
 pub async fn intervals(
     db: &Db,
     asset_id: Uuid,

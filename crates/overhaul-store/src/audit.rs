@@ -108,12 +108,13 @@ pub(crate) async fn append(tx: &mut Tx, pending: Vec<PendingAudit>) -> StoreResu
     let at = tx.now();
     let actor = tx.actor().clone();
     let actor_id = actor.id.map(|u| u.to_string());
+    let mut rows: Vec<[sea_query::Value; 12]> = Vec::with_capacity(pending.len());
     for p in pending {
         seq += 1;
         // serde_json's default map is ordered by key, so this text is canonical.
         let old = p.old.as_ref().map(Value::to_string);
         let new = p.new.as_ref().map(Value::to_string);
-        let fields = AuditFields {
+        let hash = record_hash(&AuditFields {
             seq,
             at,
             actor_id: actor_id.as_deref(),
@@ -125,42 +126,31 @@ pub(crate) async fn append(tx: &mut Tx, pending: Vec<PendingAudit>) -> StoreResu
             new_value: new.as_deref(),
             reason: p.reason.as_deref(),
             prev_hash: &prev,
-        };
-        let hash = record_hash(&fields);
-        tx.execute_unaudited(
-            Query::insert()
-                .into_table(AuditLog::Table)
-                .columns([
-                    AuditLog::Seq,
-                    AuditLog::At,
-                    AuditLog::ActorId,
-                    AuditLog::ActorName,
-                    AuditLog::Action,
-                    AuditLog::Entity,
-                    AuditLog::EntityId,
-                    AuditLog::OldValue,
-                    AuditLog::NewValue,
-                    AuditLog::Reason,
-                    AuditLog::PrevHash,
-                    AuditLog::Hash,
-                ])
-                .values_panic([
-                    seq.into(),
-                    at.into(),
-                    actor_id.clone().into(),
-                    actor.name.clone().into(),
-                    p.action.clone().into(),
-                    p.entity.into(),
-                    p.entity_id.clone().into(),
-                    old.into(),
-                    new.into(),
-                    p.reason.clone().into(),
-                    prev.clone().into(),
-                    hash.clone().into(),
-                ]),
-        )
-        .await?;
+        });
+        rows.push([
+            seq.into(),
+            at.into(),
+            actor_id.clone().into(),
+            actor.name.clone().into(),
+            p.action.into(),
+            p.entity.into(),
+            p.entity_id.into(),
+            old.into(),
+            new.into(),
+            p.reason.into(),
+            prev.into(),
+            hash.clone().into(),
+        ]);
         prev = hash;
+    }
+    // Multi-row inserts: 12 parameters a row stays far below both backends' limits.
+    for chunk in rows.chunks(400) {
+        let mut q = Query::insert();
+        q.into_table(AuditLog::Table).columns(COLUMNS);
+        for r in chunk {
+            q.values_panic(r.clone().map(sea_query::Expr::from));
+        }
+        tx.execute_unaudited(&q).await?;
     }
     tx.execute_unaudited(
         Query::update()

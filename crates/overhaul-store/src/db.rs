@@ -320,3 +320,42 @@ impl Tx {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::schema::Counters;
+    use crate::{ActorRef, StoreError, testing};
+    use sea_query::Query;
+
+    #[tokio::test]
+    async fn a_write_without_an_audit_record_cannot_commit() {
+        let t = testing::fresh().await.expect("db");
+        let mut tx =
+            t.db.begin(&ActorRef::system("test"), chrono::Utc::now())
+                .await
+                .expect("begin");
+        tx.execute(
+            Query::insert()
+                .into_table(Counters::Table)
+                .columns([Counters::Name, Counters::Value])
+                .values_panic(["sneaky".into(), 1_i64.into()]),
+        )
+        .await
+        .expect("insert");
+        assert!(matches!(tx.commit().await, Err(StoreError::Corrupt(_))));
+        // nothing was written
+        #[derive(sqlx::FromRow)]
+        struct N {
+            n: i64,
+        }
+        let n: N =
+            t.db.fetch_one(
+                Query::select()
+                    .expr_as(sea_query::Expr::cust("COUNT(*)"), "n")
+                    .from(Counters::Table),
+            )
+            .await
+            .expect("count");
+        assert_eq!(n.n, 0);
+    }
+}

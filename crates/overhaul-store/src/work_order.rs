@@ -461,3 +461,59 @@ pub async fn insert_many(tx: &mut Tx, rows: &[WorkOrder]) -> StoreResult<()> {
     }
     Ok(())
 }
+
+/// A failure on record: a work order (not cancelled) with a failure report.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct FailureRow {
+    pub asset_id: Uuid,
+    /// Start of the unplanned downtime linked to the work order, else its creation.
+    pub at: DateTime<Utc>,
+    pub failure_impact: Option<String>,
+}
+
+pub async fn failure_events(
+    db: &Db,
+    assets: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<Vec<FailureRow>> {
+    let mut out = Vec::new();
+    for chunk in assets.chunks(500) {
+        let at = Expr::cust(
+            "COALESCE((SELECT MIN(d.started_at) FROM downtime_events d WHERE d.work_order_id = work_orders.id AND NOT d.planned), work_orders.created_at)",
+        );
+        let rows: Vec<FailureRow> = db
+            .fetch_all(
+                Query::select()
+                    .column((WorkOrders::Table, WorkOrders::AssetId))
+                    .expr_as(at, "at")
+                    .column((WorkOrders::Table, WorkOrders::FailureImpact))
+                    .from(WorkOrders::Table)
+                    .and_where(
+                        Expr::col((WorkOrders::Table, WorkOrders::AssetId))
+                            .is_in(chunk.iter().copied()),
+                    )
+                    .and_where(Expr::col((WorkOrders::Table, WorkOrders::Status)).ne("cancelled"))
+                    .cond_where(
+                        Cond::any()
+                            .add(
+                                Expr::col((WorkOrders::Table, WorkOrders::FailureMode))
+                                    .is_not_null(),
+                            )
+                            .add(
+                                Expr::col((WorkOrders::Table, WorkOrders::FailureImpact))
+                                    .is_not_null(),
+                            ),
+                    )
+                    // created within a margin of the window; the exact window is applied by the KPI rules
+                    .and_where(Expr::col((WorkOrders::Table, WorkOrders::CreatedAt)).lt(to))
+                    .and_where(
+                        Expr::col((WorkOrders::Table, WorkOrders::CreatedAt))
+                            .gte(from - chrono::Duration::days(60)),
+                    ),
+            )
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}

@@ -166,3 +166,17 @@ pub async fn end_downtime(
     let d = s.app.end_downtime(&ctx, id, b).await?;
     Ok(with_etag(StatusCode::OK, d.version, &d))
 }
+
+/// Reliability KPIs of an asset (and by default everything below it) over a window.
+#[utoipa::path(get, path = "/api/v1/assets/{id}/kpis", tag = "kpis",
+    params(("id" = uuid::Uuid, Path, description = "Asset id"), overhaul_app::kpis::KpiQuery),
+    responses((status = 200, description = "MTBF, MTTR, availability and the hours behind them", body = overhaul_app::kpis::KpiReport), Errors),
+    security(("bearer" = [])))]
+pub async fn asset_kpis(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    Q(q): Q<overhaul_app::kpis::KpiQuery>,
+) -> ApiResult<Json<overhaul_app::kpis::KpiReport>> {
+    Ok(Json(s.app.asset_kpis(&ctx, id, q).await?))
+}

@@ -1,0 +1,100 @@
+//! KPIs of an asset or a subtree of assets over a window.
+
+use crate::access::Action;
+use crate::{App, AppError, AppResult, Ctx};
+use chrono::{DateTime, Duration, Utc};
+use overhaul_core::kpi::{FailureEvent, ReliabilityKpis, Window, aggregate, reliability_kpis};
+use overhaul_store::asset::{self, AssetFilter};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KpiQuery {
+    /// Start of the window (default: 30 days before `to`).
+    pub from: Option<DateTime<Utc>>,
+    /// End of the window, exclusive (default: now).
+    pub to: Option<DateTime<Utc>>,
+    /// Include every asset below this one (default true).
+    pub subtree: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct KpiReport {
+    pub asset_id: Uuid,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Assets the figures cover (the asset and, with `subtree`, everything below it).
+    pub assets: usize,
+    pub kpis: ReliabilityKpis,
+    /// How each figure is computed.
+    pub definitions: &'static str,
+}
+
+pub const DEFINITIONS: &str = "MTBF = running hours / failures (SMRP 3.5.1); a failure is a work order with a failure \
+report (mode or impact) that is not incipient (I); reports inside one unplanned outage count once; with no failure MTBF \
+is reported as more than the running hours. MTTR = mean time to restoration = unplanned downtime hours / unplanned \
+outages. MDT = downtime hours / downtime events. A_i = MTBF / (MTBF + MTTR). A_o = (running + standby) / (running + \
+standby + downtime). Hours are clipped to the window; assets count from their commissioning.";
+
+impl App {
+    pub async fn asset_kpis(&self, ctx: &Ctx, asset_id: Uuid, q: KpiQuery) -> AppResult<KpiReport> {
+        let a = self.load_asset(ctx, asset_id, Action::Read).await?;
+        // The future has no history: the window ends now at the latest.
+        let to = q.to.unwrap_or(ctx.now).min(ctx.now);
+        let from = q.from.unwrap_or(to - Duration::days(30));
+        let w = Window::new(from, to).map_err(|m| AppError::invalid("to", m))?;
+        if to - from > Duration::days(3_660) {
+            return Err(AppError::invalid(
+                "from",
+                "the window can be at most ten years",
+            ));
+        }
+        let ids: Vec<Uuid> = if q.subtree.unwrap_or(true) {
+            asset::list(
+                &self.db,
+                &AssetFilter {
+                    subtree_path: Some(a.path.clone()),
+                    limit: 100_000,
+                    ..AssetFilter::default()
+                },
+            )
+            .await?
+            .into_iter()
+            .map(|x| x.id)
+            .collect()
+        } else {
+            vec![a.id]
+        };
+        let mut spans: HashMap<Uuid, Vec<overhaul_core::asset_state::Span>> = HashMap::new();
+        for iv in asset::intervals_of(&self.db, &ids, from, to).await? {
+            spans.entry(iv.asset_id).or_default().push(iv.to_span()?);
+        }
+        let mut failures: HashMap<Uuid, Vec<FailureEvent>> = HashMap::new();
+        for f in overhaul_store::work_order::failure_events(&self.db, &ids, from, to).await? {
+            failures.entry(f.asset_id).or_default().push(FailureEvent {
+                at: f.at,
+                impact: f.failure_impact,
+            });
+        }
+        let parts: Vec<ReliabilityKpis> = ids
+            .iter()
+            .map(|id| {
+                reliability_kpis(
+                    spans.get(id).map(Vec::as_slice).unwrap_or_default(),
+                    failures.get(id).map(Vec::as_slice).unwrap_or_default(),
+                    w,
+                )
+            })
+            .collect();
+        Ok(KpiReport {
+            asset_id,
+            from,
+            to,
+            assets: ids.len(),
+            kpis: aggregate(&parts, w),
+            definitions: DEFINITIONS,
+        })
+    }
+}
