@@ -13,6 +13,7 @@ pub mod failure_code;
 pub mod ids;
 pub mod kpi;
 pub mod meter;
+pub mod pm;
 pub mod reliability;
 pub mod role;
 pub mod site;
