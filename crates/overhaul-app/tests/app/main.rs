@@ -199,3 +199,87 @@ async fn asset_kpis_checked_by_hand() {
         .is_err()
     );
 }
+
+#[tokio::test]
+async fn reliability_from_history() {
+    use overhaul_app::reliability::ReliabilityQuery;
+    let tdb = testing::fresh().await.unwrap();
+    let app = App::new(tdb.db.clone());
+    let site = app
+        .create_site(
+            &at(0),
+            NewSite {
+                code: "S".into(),
+                name: "S".into(),
+                timezone: "UTC".into(),
+                business_hours: None,
+                currency: None,
+                allow_anonymous_requests: false,
+            },
+        )
+        .await
+        .unwrap();
+    let area = app
+        .create_asset(
+            &at(0),
+            NewAsset {
+                site_id: site.site.id,
+                parent_id: None,
+                code: "A".into(),
+                name: "A".into(),
+                level: AssetLevel::Area,
+                equipment_class: None,
+                criticality: None,
+                status: None,
+                replacement_value: None,
+            },
+        )
+        .await
+        .unwrap()
+        .asset
+        .id;
+    // Failures at 100, 250, 330 (+ a second report of the 330 outage at 331) over [0, 500 h).
+    failure(&app, area, 100, "C", Some((100, 110))).await;
+    failure(&app, area, 250, "D", Some((250, 260))).await;
+    failure(&app, area, 330, "C", Some((330, 340))).await;
+    failure(&app, area, 331, "C", None).await;
+    let q = ReliabilityQuery {
+        from: Some(t(0)),
+        to: Some(t(500)),
+        subtree: Some(false),
+        cost_preventive: Some(1.0),
+        cost_failure: Some(5.0),
+    };
+    let r = app.asset_reliability(&at(600), area, q).await.unwrap();
+    // Running hours: 0–100 = 100; 110–250 = 140; 260–330 = 70; censored 340–500 = 160.
+    assert_eq!(r.lifetimes.failures, vec![100.0, 140.0, 70.0]);
+    assert_eq!(r.lifetimes.censored, vec![160.0]);
+    let fit = r.weibull_mle.expect("a fit from three failures");
+    assert!(fit.eta > 0.0 && fit.beta > 0.0);
+    assert_eq!(r.kaplan_meier.len(), 3);
+    let crow = r.crow_amsaa.expect("trend from three failures");
+    assert_eq!(crow.failures, 3);
+    assert!(r.recommendation.is_some(), "{:?}", r.notes);
+    // Without costs there is no recommendation, and the note says why.
+    let r = app
+        .asset_reliability(
+            &at(600),
+            area,
+            ReliabilityQuery {
+                from: Some(t(0)),
+                to: Some(t(500)),
+                ..ReliabilityQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(r.recommendation.is_none());
+    assert!(r.notes.iter().any(|n| n.contains("cost_preventive")));
+    // Bad costs are refused.
+    let bad = ReliabilityQuery {
+        cost_preventive: Some(-1.0),
+        cost_failure: Some(5.0),
+        ..ReliabilityQuery::default()
+    };
+    assert!(app.asset_reliability(&at(600), area, bad).await.is_err());
+}

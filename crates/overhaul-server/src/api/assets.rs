@@ -180,3 +180,18 @@ pub async fn asset_kpis(
 ) -> ApiResult<Json<overhaul_app::kpis::KpiReport>> {
     Ok(Json(s.app.asset_kpis(&ctx, id, q).await?))
 }
+
+/// Reliability analysis from the recorded history: lifetimes, Weibull, Kaplan–Meier,
+/// Crow-AMSAA and, given costs, the optimal preventive replacement interval.
+#[utoipa::path(get, path = "/api/v1/assets/{id}/reliability", tag = "kpis",
+    params(("id" = uuid::Uuid, Path, description = "Asset id"), overhaul_app::reliability::ReliabilityQuery),
+    responses((status = 200, description = "The analysis; `notes` says what could not be computed and why", body = overhaul_app::reliability::ReliabilityReport), Errors),
+    security(("bearer" = [])))]
+pub async fn asset_reliability(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    Q(q): Q<overhaul_app::reliability::ReliabilityQuery>,
+) -> ApiResult<Json<overhaul_app::reliability::ReliabilityReport>> {
+    Ok(Json(s.app.asset_reliability(&ctx, id, q).await?))
+}
