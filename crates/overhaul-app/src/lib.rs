@@ -9,6 +9,7 @@ pub mod auth;
 mod error;
 pub mod kpis;
 pub mod meters;
+pub mod pm;
 pub mod reliability;
 pub mod sites;
 pub mod users;

@@ -581,6 +581,16 @@ impl App {
         }
         new.version += 1;
         new.updated_at = ctx.now;
+        // Completing PM work restarts its plan's floating / meter cycle (read before the
+        // transaction opens).
+        let pm_completion = if t.sets_completed {
+            match overhaul_store::pm::plan_of_work_order(&self.db, id).await? {
+                Some(plan) => Some((plan, self.pm_completion_reading(plan).await?)),
+                None => None,
+            }
+        } else {
+            None
+        };
         let mut tx = ctx.begin(&self.db).await?;
         work_order::update(
             &mut tx,
@@ -590,6 +600,9 @@ impl App {
             reason.as_deref(),
         )
         .await?;
+        if let Some((plan, reading)) = pm_completion {
+            overhaul_store::pm::set_completion(&mut tx, plan, ctx.now, reading).await?;
+        }
         work_order::insert_status_change(
             &mut tx,
             &StatusChange {

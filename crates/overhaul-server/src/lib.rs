@@ -43,7 +43,7 @@ POSTs accept Idempotency-Key.",
     modifiers(&BearerAuth),
     tags(
         (name = "sites"), (name = "users"), (name = "assets"), (name = "meters"),
-        (name = "work-requests"), (name = "work-orders"), (name = "kpis"), (name = "reference"), (name = "audit")
+        (name = "work-requests"), (name = "work-orders"), (name = "pm"), (name = "kpis"), (name = "reference"), (name = "audit")
     )
 )]
 struct ApiDoc;
@@ -110,6 +110,12 @@ fn api_router() -> OpenApiRouter<AppState> {
             work_orders::add_comment,
             work_orders::list_comments
         ))
+        .routes(routes!(pm::create_plan, pm::list_plans))
+        .routes(routes!(pm::generate))
+        .routes(routes!(pm::get_plan))
+        .routes(routes!(pm::occurrences))
+        .routes(routes!(pm::forecast))
+        .routes(routes!(pm::add_holiday, pm::list_holidays))
         .routes(routes!(misc::failure_codes))
         .routes(routes!(misc::audit_list))
         .routes(routes!(misc::audit_verify))

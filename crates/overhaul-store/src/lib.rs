@@ -13,6 +13,7 @@ pub mod dialect;
 mod error;
 pub mod idempotency;
 pub mod meter;
+pub mod pm;
 pub mod schema;
 pub mod site;
 pub mod testing;

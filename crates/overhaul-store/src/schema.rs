@@ -157,6 +157,7 @@ pub enum WorkOrders {
     Version,
     CreatedAt,
     UpdatedAt,
+    PmPlanId,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -269,6 +270,52 @@ pub enum AuditHead {
     Hash,
 }
 
+#[derive(Iden, Clone, Copy)]
+pub enum SiteHolidays {
+    Table,
+    Id,
+    SiteId,
+    Day,
+    Name,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum PmPlans {
+    Table,
+    Id,
+    SiteId,
+    AssetId,
+    MeterId,
+    Title,
+    Description,
+    Type,
+    Priority,
+    Schedule,
+    Status,
+    Cursor,
+    LastCompletedAt,
+    LastCompletionReading,
+    Version,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum PmOccurrences {
+    Table,
+    Id,
+    PlanId,
+    Slot,
+    Status,
+    Reason,
+    NominalAt,
+    DueAt,
+    CreateAt,
+    WorkOrderId,
+    CreatedAt,
+}
+
 /// Every table Overhaul owns, parents before children (the order backups are written and
 /// restored in).
 pub const TABLES: &[&str] = &[
@@ -279,6 +326,8 @@ pub const TABLES: &[&str] = &[
     "assets",
     "meters",
     "meter_readings",
+    "site_holidays",
+    "pm_plans",
     "work_requests",
     "work_orders",
     "downtime_events",
@@ -286,6 +335,7 @@ pub const TABLES: &[&str] = &[
     "work_order_status_changes",
     "labor_entries",
     "work_order_comments",
+    "pm_occurrences",
     "failure_codes",
     "counters",
     "idempotency_keys",

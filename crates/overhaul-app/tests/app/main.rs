@@ -283,3 +283,232 @@ async fn reliability_from_history() {
     };
     assert!(app.asset_reliability(&at(600), area, bad).await.is_err());
 }
+
+mod pm {
+    use super::*;
+    use overhaul_app::pm::NewPmPlan;
+    use overhaul_app::work_orders::TransitionRequest;
+    use overhaul_core::work_order::WorkOrderStatus;
+
+    async fn plant(app: &App) -> uuid::Uuid {
+        let site = app
+            .create_site(
+                &at(0),
+                NewSite {
+                    code: "S".into(),
+                    name: "S".into(),
+                    timezone: "Europe/Berlin".into(),
+                    business_hours: None,
+                    currency: None,
+                    allow_anonymous_requests: false,
+                },
+            )
+            .await
+            .unwrap();
+        app.create_asset(
+            &at(0),
+            NewAsset {
+                site_id: site.site.id,
+                parent_id: None,
+                code: "A".into(),
+                name: "A".into(),
+                level: AssetLevel::Area,
+                equipment_class: None,
+                criticality: None,
+                status: None,
+                replacement_value: None,
+            },
+        )
+        .await
+        .unwrap()
+        .asset
+        .id
+    }
+
+    fn plan(asset: uuid::Uuid, schedule: serde_json::Value) -> NewPmPlan {
+        NewPmPlan {
+            asset_id: asset,
+            meter_id: None,
+            title: "Weekly lube".into(),
+            description: None,
+            kind: None,
+            priority: None,
+            schedule: serde_json::from_value(schedule).unwrap(),
+        }
+    }
+
+    /// Monday 2026-01-05 06:00 Berlin = 05:00 UTC; weekly.
+    fn weekly() -> serde_json::Value {
+        serde_json::json!({"trigger": {"kind": "fixed", "rule": {"kind": "weekly", "every_weeks": 1, "on": ["monday"], "at": "06:00"}}, "start": "2026-01-05"})
+    }
+
+    #[tokio::test]
+    async fn fixed_plan_generates_each_occurrence_once() {
+        let tdb = testing::fresh().await.unwrap();
+        let app = App::new(tdb.db.clone());
+        let asset = plant(&app).await;
+        let p = app
+            .create_pm_plan(&at(0), plan(asset, weekly()))
+            .await
+            .unwrap();
+        assert_eq!(p.next.len(), 10);
+        assert_eq!(
+            p.next[0].due,
+            Utc.with_ymd_and_hms(2026, 1, 5, 5, 0, 0).single().unwrap()
+        );
+        // At Monday 05:30 UTC of the second week: occurrence 1 is missed (superseded by
+        // occurrence 2, already due), occurrence 2 is generated.
+        let now = Utc
+            .with_ymd_and_hms(2026, 1, 12, 5, 30, 0)
+            .single()
+            .unwrap();
+        let r = app.generate_pm(&Ctx::system("pm", now)).await.unwrap();
+        assert_eq!((r.work_orders_created, r.missed_recorded), (1, 1), "{r:?}");
+        let again = app.generate_pm(&Ctx::system("pm", now)).await.unwrap();
+        assert_eq!(
+            (again.work_orders_created, again.missed_recorded),
+            (0, 0),
+            "{again:?}"
+        );
+        let wo = app
+            .get_work_order(&Ctx::system("t", now), r.work_order_ids[0])
+            .await
+            .unwrap();
+        assert_eq!(wo.work_order.kind, "preventive");
+        assert_eq!(
+            wo.work_order.due_at,
+            Some(Utc.with_ymd_and_hms(2026, 1, 12, 5, 0, 0).single().unwrap())
+        );
+        let occ = app
+            .pm_occurrences(&Ctx::system("t", now), p.plan.id)
+            .await
+            .unwrap();
+        assert_eq!(occ.len(), 2);
+        // A week later: exactly one more.
+        let later = now + Duration::days(7);
+        assert_eq!(
+            app.generate_pm(&Ctx::system("pm", later))
+                .await
+                .unwrap()
+                .work_orders_created,
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn concurrent_runners_never_duplicate() {
+        let tdb = testing::fresh().await.unwrap();
+        let app = App::new(tdb.db.clone());
+        let asset = plant(&app).await;
+        for _ in 0..3 {
+            app.create_pm_plan(&at(0), plan(asset, serde_json::json!({"trigger": {"kind": "fixed", "rule": {"kind": "every", "every": 1, "unit": "days", "at": "06:00"}}, "start": "2026-01-01", "lead_days": 0}))).await.unwrap();
+        }
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).single().unwrap();
+        let mut tasks = Vec::new();
+        for _ in 0..4 {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                app.generate_pm(&Ctx::system("pm", now))
+                    .await
+                    .unwrap()
+                    .work_orders_created
+            }));
+        }
+        let mut total = 0;
+        for t in tasks {
+            total += t.await.unwrap();
+        }
+        assert_eq!(
+            total, 3,
+            "one work order per plan for 2026-01-01, whatever the runners"
+        );
+        let all = app
+            .list_work_orders(&Ctx::system("t", now), Default::default())
+            .await
+            .unwrap();
+        assert_eq!(all.items.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn floating_plan_restarts_from_completion() {
+        let tdb = testing::fresh().await.unwrap();
+        let app = App::new(tdb.db.clone());
+        let asset = plant(&app).await;
+        let p = app
+            .create_pm_plan(&at(0), plan(asset, serde_json::json!({"trigger": {"kind": "floating", "calendar": {"every": 10, "unit": "days", "at": "08:00"}}, "start": "2026-01-02"})))
+            .await
+            .unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 1, 2, 9, 0, 0).single().unwrap();
+        let r = app.generate_pm(&Ctx::system("pm", now)).await.unwrap();
+        assert_eq!(r.work_orders_created, 1);
+        // It waits for completion: nothing new ten days later while the work is open.
+        assert_eq!(
+            app.generate_pm(&Ctx::system("pm", now + Duration::days(12)))
+                .await
+                .unwrap()
+                .work_orders_created,
+            0
+        );
+        // Completed late (on the 15th): next due = 25th at 08:00 local.
+        let done_at = Utc
+            .with_ymd_and_hms(2026, 1, 15, 10, 0, 0)
+            .single()
+            .unwrap();
+        let id = r.work_order_ids[0];
+        for to in [
+            WorkOrderStatus::Approved,
+            WorkOrderStatus::Planned,
+            WorkOrderStatus::Ready,
+            WorkOrderStatus::Scheduled,
+            WorkOrderStatus::InProgress,
+            WorkOrderStatus::Completed,
+        ] {
+            app.transition_work_order(
+                &Ctx::system("tech", done_at),
+                id,
+                None,
+                TransitionRequest { to, reason: None },
+            )
+            .await
+            .unwrap();
+        }
+        let v = app
+            .get_pm_plan(&Ctx::system("t", done_at), p.plan.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            v.next[0].due,
+            Utc.with_ymd_and_hms(2026, 1, 25, 7, 0, 0).single().unwrap(),
+            "08:00 Berlin in winter"
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_plans_are_refused_field_by_field() {
+        let tdb = testing::fresh().await.unwrap();
+        let app = App::new(tdb.db.clone());
+        let asset = plant(&app).await;
+        let bad = plan(
+            asset,
+            serde_json::json!({"trigger": {"kind": "fixed", "rule": {"kind": "every", "every": 0, "unit": "days", "at": "25:00"}}, "start": "2026-01-01"}),
+        );
+        let e = app.create_pm_plan(&at(0), bad).await.unwrap_err();
+        let fields: Vec<String> = e.field_errors().iter().map(|f| f.field.clone()).collect();
+        assert!(
+            fields.iter().any(|f| f.starts_with("schedule.trigger")),
+            "{fields:?}"
+        );
+        let meterless = plan(
+            asset,
+            serde_json::json!({"trigger": {"kind": "meter", "meter": {"every": 500}}, "start": "2026-01-01"}),
+        );
+        let e = app.create_pm_plan(&at(0), meterless).await.unwrap_err();
+        assert!(e.field_errors().iter().any(|f| f.field == "meter_id"));
+        assert!(
+            app.list_pm_plans(&at(0), None, None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

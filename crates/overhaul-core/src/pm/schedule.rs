@@ -10,7 +10,7 @@ use super::trigger::{FixedRule, FloatingRule, LocalSlot, MeterTrigger, Trigger};
 use super::{OccurrenceKey, Slot};
 use crate::time::{Instant, micros};
 use chrono::{Datelike, Days, Duration, NaiveDate, NaiveDateTime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// At most this many occurrences are returned by one forecast (an hourly rule over 11 years).
 pub const FORECAST_LIMIT: usize = 100_000;
@@ -38,7 +38,7 @@ pub struct Completion {
 /// A new plan starts without a cursor: a fixed plan then begins at its start date, so a start
 /// in the past catches up (older occurrences recorded as missed). To start from today instead,
 /// or after changing a plan's trigger kind, set the cursor to `Slot::Due(now)` (not created).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     pub slot: Slot,
     /// Whether that occurrence created a work order (a floating, meter or whichever-first
