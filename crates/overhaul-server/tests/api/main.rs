@@ -5,6 +5,7 @@
 mod bad_input;
 mod contract;
 mod planner_day;
+mod pm;
 mod scoping;
 
 use overhaul_app::users::{NewGrant, NewUser};
