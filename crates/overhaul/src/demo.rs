@@ -794,7 +794,53 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
         }
     }
 
+    // PM plans: weekly lubrication rounds on every sixth machine, first due in two days, work
+    // created three days ahead; the first work orders are generated now.
+    let planner = Ctx::new(people[2].actor.clone(), today - Duration::hours(2));
+    let first = (today + Duration::days(2)).date_naive();
+    for plant in &plants {
+        for (eid, _, what) in plant.equipment.iter().step_by(6) {
+            let schedule = serde_json::json!({
+                "trigger": {"kind": "fixed", "rule": {"kind": "weekly", "every_weeks": 1, "on": [weekday_name(first)], "at": "07:00"}},
+                "start": first.to_string(),
+                "lead_days": 3,
+                "holidays": "next_business_day"
+            });
+            app.create_pm_plan(
+                &planner,
+                overhaul_app::pm::NewPmPlan {
+                    asset_id: *eid,
+                    meter_id: None,
+                    title: format!("Weekly lubrication round: {}", what.to_lowercase()),
+                    description: Some(
+                        "Grease points per the lubrication chart; check levels and leaks.".into(),
+                    ),
+                    kind: None,
+                    priority: None,
+                    schedule: serde_json::from_value(schedule)?,
+                },
+            )
+            .await
+            .map_err(err)?;
+        }
+    }
+    app.generate_pm(&Ctx::system("pm-generator", today - Duration::hours(1)))
+        .await
+        .map_err(err)?;
     Ok(())
+}
+
+fn weekday_name(d: chrono::NaiveDate) -> &'static str {
+    use chrono::Datelike;
+    [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ][d.weekday().num_days_from_monday() as usize]
 }
 
 #[allow(clippy::too_many_arguments)]
