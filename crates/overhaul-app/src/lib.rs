@@ -7,6 +7,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 mod error;
+pub mod import;
 pub mod kpis;
 pub mod meters;
 pub mod pm;

@@ -12,6 +12,7 @@ mod db;
 pub mod dialect;
 mod error;
 pub mod idempotency;
+pub mod import;
 pub mod meter;
 pub mod pm;
 pub mod schema;

@@ -78,6 +78,13 @@ enum Command {
     Restore { file: PathBuf },
     /// Measure the API over loopback on a fresh database (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
+    /// Import a maintenance history; importing it again changes nothing. KIND: azure-pdm (PATH is
+    /// the directory of the PdM_*.csv files) or excavator-mwo (PATH is excavators.csv).
+    Import {
+        #[arg(value_parser = overhaul_interop::ImportKind::parse)]
+        kind: overhaul_interop::ImportKind,
+        path: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -368,6 +375,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("restored {} into {}", file.display(), redact(&url));
         }
         Command::Bench(args) => bench::run(args).await?,
+        Command::Import { kind, path } => {
+            let app = App::new(open(&url).await?);
+            let ctx = Ctx::system(&format!("import {kind}"), chrono::Utc::now());
+            let mut progress = overhaul_interop::Progress::stderr(kind.as_str());
+            let report = overhaul_interop::import(&app, &ctx, kind, &path, &mut progress).await?;
+            println!("{report}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
