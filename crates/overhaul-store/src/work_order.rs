@@ -205,29 +205,35 @@ pub struct WorkOrderFilter {
 }
 
 /// Work orders newest first (created_at, then id), filtered.
+///
+/// Two steps in one statement: the page's ids are found from (created_at, id) alone — for an
+/// asset subtree that comes straight from the `work_orders_asset` index, so only those small
+/// tuples are sorted — and then the page's rows are read by id.
 pub async fn list(db: &Db, f: &WorkOrderFilter) -> StoreResult<Vec<WorkOrder>> {
     let col = |c: WorkOrders| Expr::col((WorkOrders::Table, c));
-    let mut q = select();
+    let mut ids = Query::select();
+    ids.column((WorkOrders::Table, WorkOrders::Id))
+        .from(WorkOrders::Table);
     if let Some(s) = &f.sites {
-        q.and_where(col(WorkOrders::SiteId).is_in(s.iter().copied()));
+        ids.and_where(col(WorkOrders::SiteId).is_in(s.iter().copied()));
     }
     if let Some(s) = f.site_id {
-        q.and_where(col(WorkOrders::SiteId).eq(s));
+        ids.and_where(col(WorkOrders::SiteId).eq(s));
     }
     if !f.statuses.is_empty() {
-        q.and_where(col(WorkOrders::Status).is_in(f.statuses.iter().cloned()));
+        ids.and_where(col(WorkOrders::Status).is_in(f.statuses.iter().cloned()));
     }
     if !f.kinds.is_empty() {
-        q.and_where(col(WorkOrders::Type).is_in(f.kinds.iter().cloned()));
+        ids.and_where(col(WorkOrders::Type).is_in(f.kinds.iter().cloned()));
     }
     if !f.priorities.is_empty() {
-        q.and_where(col(WorkOrders::Priority).is_in(f.priorities.iter().cloned()));
+        ids.and_where(col(WorkOrders::Priority).is_in(f.priorities.iter().cloned()));
     }
     if let Some(a) = f.asset_id {
-        q.and_where(col(WorkOrders::AssetId).eq(a));
+        ids.and_where(col(WorkOrders::AssetId).eq(a));
     }
     if let Some(p) = &f.subtree_path {
-        q.and_where(
+        ids.and_where(
             col(WorkOrders::AssetId).in_subquery(
                 Query::select()
                     .column(Assets::Id)
@@ -238,21 +244,21 @@ pub async fn list(db: &Db, f: &WorkOrderFilter) -> StoreResult<Vec<WorkOrder>> {
         );
     }
     if let Some(u) = f.assignee_id {
-        q.and_where(col(WorkOrders::AssigneeId).eq(u));
+        ids.and_where(col(WorkOrders::AssigneeId).eq(u));
     }
     if let Some(t) = f.created_from {
-        q.and_where(col(WorkOrders::CreatedAt).gte(t));
+        ids.and_where(col(WorkOrders::CreatedAt).gte(t));
     }
     if let Some(t) = f.created_to {
-        q.and_where(col(WorkOrders::CreatedAt).lt(t));
+        ids.and_where(col(WorkOrders::CreatedAt).lt(t));
     }
     if let Some(text) = &f.q
         && let Some(cond) = crate::dialect::text_search(db.backend(), text)
     {
-        q.and_where(cond);
+        ids.and_where(cond);
     }
     if let Some((t, id)) = f.before {
-        q.cond_where(
+        ids.cond_where(
             Cond::any().add(col(WorkOrders::CreatedAt).lt(t)).add(
                 Cond::all()
                     .add(col(WorkOrders::CreatedAt).eq(t))
@@ -260,9 +266,13 @@ pub async fn list(db: &Db, f: &WorkOrderFilter) -> StoreResult<Vec<WorkOrder>> {
             ),
         );
     }
-    q.order_by((WorkOrders::Table, WorkOrders::CreatedAt), Order::Desc)
+    ids.order_by((WorkOrders::Table, WorkOrders::CreatedAt), Order::Desc)
         .order_by((WorkOrders::Table, WorkOrders::Id), Order::Desc)
         .limit(f.limit);
+    let mut q = select();
+    q.and_where(col(WorkOrders::Id).in_subquery(ids))
+        .order_by((WorkOrders::Table, WorkOrders::CreatedAt), Order::Desc)
+        .order_by((WorkOrders::Table, WorkOrders::Id), Order::Desc);
     db.fetch_all(&q).await
 }
 
