@@ -85,6 +85,58 @@ enum Command {
         kind: overhaul_interop::ImportKind,
         path: PathBuf,
     },
+    /// Preventive maintenance: generate due work (for cron) or print the forecast.
+    Pm {
+        #[command(subcommand)]
+        command: PmCommand,
+    },
+    /// Reliability KPIs of an asset and everything below it.
+    Kpi {
+        /// Site code.
+        #[arg(long)]
+        site: String,
+        /// Asset code.
+        #[arg(long)]
+        asset: String,
+        /// Window start (RFC 3339 or YYYY-MM-DD); default 30 days before --to.
+        #[arg(long, value_parser = parse_instant)]
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        /// Window end, exclusive; default now.
+        #[arg(long, value_parser = parse_instant)]
+        to: Option<chrono::DateTime<chrono::Utc>>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PmCommand {
+    /// Generate the work due now, or as of --until (idempotent: run it as often as you like).
+    Generate {
+        #[arg(long, value_parser = parse_instant)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Print every occurrence due up to --until without creating anything.
+    Forecast {
+        /// Site code; default every site.
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long, value_parser = parse_instant)]
+        until: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+/// An instant as RFC 3339, or a date (midnight UTC).
+fn parse_instant(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+        .ok_or_else(|| format!("'{s}' is not a date (YYYY-MM-DD) or an RFC 3339 time"))
 }
 
 #[derive(Subcommand)]
@@ -381,6 +433,129 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let mut progress = overhaul_interop::Progress::stderr(kind.as_str());
             let report = overhaul_interop::import(&app, &ctx, kind, &path, &mut progress).await?;
             println!("{report}");
+        }
+        Command::Pm {
+            command: PmCommand::Generate { until },
+        } => {
+            let app = App::new(open(&url).await?);
+            let ctx = Ctx::system("pm generate", until.unwrap_or_else(chrono::Utc::now));
+            let r = app.generate_pm(&ctx).await.map_err(app_err)?;
+            println!(
+                "{} plans: {} work orders created, {} skipped and {} missed occurrences recorded, {} already present",
+                r.plans,
+                r.work_orders_created,
+                r.skipped_recorded,
+                r.missed_recorded,
+                r.already_present
+            );
+        }
+        Command::Pm {
+            command: PmCommand::Forecast { site, until },
+        } => {
+            let app = App::new(open(&url).await?);
+            let ctx = Ctx::system("pm forecast", chrono::Utc::now());
+            let site_id = match site {
+                Some(code) => Some(
+                    overhaul_store::site::by_code(&app.db, &code)
+                        .await?
+                        .with_context(|| format!("no site with code {code}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let items = app
+                .pm_forecast(
+                    &ctx,
+                    overhaul_app::pm::ForecastQuery {
+                        site_id,
+                        plan_id: None,
+                        from: None,
+                        until: Some(until),
+                    },
+                )
+                .await
+                .map_err(app_err)?;
+            println!(
+                "{:<22} {:<22} {:<10} title",
+                "due (UTC)", "create at (UTC)", "status"
+            );
+            for i in &items {
+                let status = match i.occurrence.status {
+                    overhaul_core::pm::OccurrenceStatus::Due => "due",
+                    overhaul_core::pm::OccurrenceStatus::Skipped { .. } => "skipped",
+                    overhaul_core::pm::OccurrenceStatus::Missed { .. } => "missed",
+                };
+                println!(
+                    "{:<22} {:<22} {:<10} {}",
+                    i.occurrence.due.format("%Y-%m-%d %H:%M"),
+                    i.occurrence.create_at.format("%Y-%m-%d %H:%M"),
+                    status,
+                    i.title
+                );
+            }
+            println!("{} occurrences", items.len());
+        }
+        Command::Kpi {
+            site,
+            asset,
+            from,
+            to,
+            json,
+        } => {
+            let app = App::new(open(&url).await?);
+            let ctx = Ctx::system("kpi", chrono::Utc::now());
+            let s = overhaul_store::site::by_code(&app.db, &site)
+                .await?
+                .with_context(|| format!("no site with code {site}"))?;
+            let a = app
+                .asset_by_code(&ctx, s.id, &asset)
+                .await
+                .map_err(app_err)?;
+            let r = app
+                .asset_kpis(
+                    &ctx,
+                    a.asset.id,
+                    overhaul_app::kpis::KpiQuery {
+                        from,
+                        to,
+                        subtree: Some(true),
+                    },
+                )
+                .await
+                .map_err(app_err)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                let k = &r.kpis;
+                let opt =
+                    |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into());
+                let pct = |v: Option<f64>| {
+                    v.map(|x| format!("{:.2} %", x * 100.0))
+                        .unwrap_or_else(|| "—".into())
+                };
+                println!(
+                    "{} ({} assets), {} to {}",
+                    asset,
+                    r.assets,
+                    r.from.format("%Y-%m-%d %H:%M"),
+                    r.to.format("%Y-%m-%d %H:%M")
+                );
+                println!("  running h            {:.2}", k.hours.running);
+                println!("  standby h            {:.2}", k.hours.standby);
+                println!("  down planned h       {:.2}", k.hours.down_planned);
+                println!("  down unplanned h     {:.2}", k.hours.down_unplanned);
+                println!("  failures             {}", k.failures);
+                match k.mtbf {
+                    overhaul_core::kpi::Mtbf::Hours(h) => println!("  MTBF h               {h:.2}"),
+                    overhaul_core::kpi::Mtbf::MoreThan(h) => {
+                        println!("  MTBF h               > {h:.2} (no failure)")
+                    }
+                }
+                println!("  MTTR (restoration) h {}", opt(k.mttr_hours));
+                println!("  MDT h                {}", opt(k.mdt_hours));
+                println!("  A_i                  {}", pct(k.availability_inherent));
+                println!("  A_o                  {}", pct(k.availability_operational));
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

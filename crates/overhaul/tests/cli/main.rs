@@ -403,3 +403,20 @@ async fn backup_and_restore_round_trip() {
     drop(server);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn pm_and_kpi_commands() {
+    let (url, _guard) = testing::fresh_url().await.expect("url");
+    let out = overhaul(&url, &["pm", "generate", "--until", "2026-06-01"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("0 plans"), "{}", text(&out));
+    let out = overhaul(&url, &["pm", "forecast", "--until", "not-a-date"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = overhaul(&url, &["kpi", "--site", "NOPE", "--asset", "X"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("no site with code NOPE"),
+        "{}",
+        text(&out)
+    );
+}
