@@ -3,6 +3,7 @@
 use crate::access::Action;
 use crate::{App, AppError, AppResult, Ctx};
 use chrono::{DateTime, Duration, Utc};
+use overhaul_core::asset_state::Span;
 use overhaul_core::kpi::{FailureEvent, ReliabilityKpis, Window, aggregate, reliability_kpis};
 use overhaul_store::asset::{self, AssetFilter};
 use serde::{Deserialize, Serialize};
@@ -38,20 +39,23 @@ is reported as more than the running hours. MTTR = mean time to restoration = un
 outages. MDT = downtime hours / downtime events. A_i = MTBF / (MTBF + MTTR). A_o = (running + standby) / (running + \
 standby + downtime). Hours are clipped to the window; assets count from their commissioning.";
 
+/// The recorded history of an asset (and optionally its subtree) over a window: the assets,
+/// their state spans and their failures, per asset.
+pub(crate) struct History {
+    pub ids: Vec<Uuid>,
+    pub spans: HashMap<Uuid, Vec<Span>>,
+    pub failures: HashMap<Uuid, Vec<FailureEvent>>,
+}
+
 impl App {
-    pub async fn asset_kpis(&self, ctx: &Ctx, asset_id: Uuid, q: KpiQuery) -> AppResult<KpiReport> {
-        let a = self.load_asset(ctx, asset_id, Action::Read).await?;
-        // The future has no history: the window ends now at the latest.
-        let to = q.to.unwrap_or(ctx.now).min(ctx.now);
-        let from = q.from.unwrap_or(to - Duration::days(30));
-        let w = Window::new(from, to).map_err(|m| AppError::invalid("to", m))?;
-        if to - from > Duration::days(3_660) {
-            return Err(AppError::invalid(
-                "from",
-                "the window can be at most ten years",
-            ));
-        }
-        let ids: Vec<Uuid> = if q.subtree.unwrap_or(true) {
+    pub(crate) async fn history(
+        &self,
+        a: &overhaul_store::asset::Asset,
+        subtree: bool,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> AppResult<History> {
+        let ids: Vec<Uuid> = if subtree {
             asset::list(
                 &self.db,
                 &AssetFilter {
@@ -67,7 +71,7 @@ impl App {
         } else {
             vec![a.id]
         };
-        let mut spans: HashMap<Uuid, Vec<overhaul_core::asset_state::Span>> = HashMap::new();
+        let mut spans: HashMap<Uuid, Vec<Span>> = HashMap::new();
         for iv in asset::intervals_of(&self.db, &ids, from, to).await? {
             spans.entry(iv.asset_id).or_default().push(iv.to_span()?);
         }
@@ -78,6 +82,32 @@ impl App {
                 impact: f.failure_impact,
             });
         }
+        Ok(History {
+            ids,
+            spans,
+            failures,
+        })
+    }
+
+    pub async fn asset_kpis(&self, ctx: &Ctx, asset_id: Uuid, q: KpiQuery) -> AppResult<KpiReport> {
+        let a = self.load_asset(ctx, asset_id, Action::Read).await?;
+        // The future has no history: the window ends now at the latest.
+        let to = q.to.unwrap_or(ctx.now).min(ctx.now);
+        let from = q.from.unwrap_or(to - Duration::days(30));
+        let w = Window::new(from, to).map_err(|m| AppError::invalid("to", m))?;
+        if to - from > Duration::days(3_660) {
+            return Err(AppError::invalid(
+                "from",
+                "the window can be at most ten years",
+            ));
+        }
+        let History {
+            ids,
+            spans,
+            failures,
+        } = self
+            .history(&a, q.subtree.unwrap_or(true), from, to)
+            .await?;
         let parts: Vec<ReliabilityKpis> = ids
             .iter()
             .map(|id| {

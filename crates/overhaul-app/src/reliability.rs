@@ -12,9 +12,7 @@ use overhaul_core::reliability::{
     crow_amsaa, fit_weibull_mle, fit_weibull_rank_regression, kaplan_meier,
     optimal_age_replacement,
 };
-use overhaul_store::asset::{self, AssetFilter};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -121,33 +119,13 @@ impl App {
                 return Err(AppError::invalid(field, "must be a positive number"));
             }
         }
-        let ids: Vec<Uuid> = if q.subtree.unwrap_or(true) {
-            asset::list(
-                &self.db,
-                &AssetFilter {
-                    subtree_path: Some(a.path.clone()),
-                    limit: 100_000,
-                    ..AssetFilter::default()
-                },
-            )
-            .await?
-            .into_iter()
-            .map(|x| x.id)
-            .collect()
-        } else {
-            vec![a.id]
-        };
-        let mut spans: HashMap<Uuid, Vec<Span>> = HashMap::new();
-        for iv in asset::intervals_of(&self.db, &ids, from, to).await? {
-            spans.entry(iv.asset_id).or_default().push(iv.to_span()?);
-        }
-        let mut fails: HashMap<Uuid, Vec<FailureEvent>> = HashMap::new();
-        for f in overhaul_store::work_order::failure_events(&self.db, &ids, from, to).await? {
-            fails.entry(f.asset_id).or_default().push(FailureEvent {
-                at: f.at,
-                impact: f.failure_impact,
-            });
-        }
+        let crate::kpis::History {
+            ids,
+            spans,
+            failures: fails,
+        } = self
+            .history(&a, q.subtree.unwrap_or(true), from, to)
+            .await?;
         let mut life = Lifetimes::default();
         let mut failure_hours: Vec<f64> = Vec::new();
         for id in &ids {
