@@ -526,7 +526,7 @@ pub async fn set_status(tx: &mut Tx, asset_id: Uuid, status: AssetStatus) -> Sto
             .table(Assets::Table)
             .value(Assets::Status, status.as_str())
             .value(Assets::UpdatedAt, tx.now())
-            .value(Assets::Version, Expr::col(Assets::Version).add(1))
+            .value(Assets::Version, Expr::col(Assets::Version).add(1_i64))
             .and_where(Expr::col(Assets::Id).eq(asset_id)),
     )
     .await?;

@@ -52,7 +52,7 @@ pub async fn next_counter(tx: &mut Tx, name: &str) -> StoreResult<i64> {
                     OnConflict::column(Counters::Name)
                         .value(
                             Counters::Value,
-                            Expr::col((Counters::Table, Counters::Value)).add(1),
+                            Expr::col((Counters::Table, Counters::Value)).add(1_i64),
                         )
                         .to_owned(),
                 )

@@ -476,3 +476,30 @@ async fn idempotency_keys_claim_replay_and_mismatch() {
         Claim::Fresh
     );
 }
+
+#[tokio::test]
+async fn counters_take_one_or_a_block_on_the_same_connection() {
+    // next_counter and reserve_counter render the same SQL; the increment must bind with one
+    // type, or PostgreSQL's prepared-statement cache rejects the second (this failed once).
+    let tdb = testing::fresh().await.expect("db");
+    let mut tx = tdb.db.begin(&actor(), t(0)).await.expect("begin");
+    assert_eq!(
+        overhaul_store::dialect::next_counter(&mut tx, "c")
+            .await
+            .expect("next"),
+        1
+    );
+    assert_eq!(
+        overhaul_store::dialect::reserve_counter(&mut tx, "c", 10)
+            .await
+            .expect("reserve"),
+        2
+    );
+    assert_eq!(
+        overhaul_store::dialect::next_counter(&mut tx, "c")
+            .await
+            .expect("next"),
+        12
+    );
+    tx.commit().await.expect("commit");
+}
