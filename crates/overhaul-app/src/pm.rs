@@ -6,9 +6,9 @@ use crate::{App, AppError, AppResult, Ctx};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use overhaul_core::meter::MeterKind;
 use overhaul_core::pm::{
-    Completion, Cursor, MeterProgress, Occurrence, OccurrenceStatus, Plan, PlanDraft, PlanFlag,
-    PlanState, PmPlanId, SiteCalendar, TriggerDraft, due_for_generation, forecast, plan_flags,
-    preview,
+    Completion, Compliance, ComplianceRecord, Cursor, Frequency, MeterProgress, Occurrence,
+    OccurrenceStatus, Plan, PlanDraft, PlanFlag, PlanState, PmPlanId, SiteCalendar, TriggerDraft,
+    compliance, due_for_generation, forecast, plan_flags, preview,
 };
 use overhaul_core::site::BusinessHours;
 use overhaul_core::validation::{Checks, parse_line, parse_text};
@@ -76,6 +76,40 @@ pub struct ForecastItem {
     pub kind: String,
     #[schema(value_type = Object)]
     pub occurrence: Occurrence,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ComplianceQuery {
+    pub plan_id: Option<Uuid>,
+    pub site_id: Option<Uuid>,
+    pub asset_id: Option<Uuid>,
+    /// Start of the period (due dates from here); default 30 days before `to`.
+    pub from: Option<DateTime<Utc>>,
+    /// End of the period, exclusive; default now.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// SMRP 5.4.14 PM compliance: work completed by due + grace / work due × 100, per plan and in
+/// total. Grace is 20 % of the plan's frequency in whole days, at most 28 (the SMRP table).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ComplianceReport {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    #[schema(value_type = Object)]
+    pub total: Compliance,
+    pub plans: Vec<PlanCompliance>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlanCompliance {
+    pub plan_id: Uuid,
+    pub asset_id: Uuid,
+    pub title: String,
+    /// The frequency grace is computed from, in days.
+    pub frequency_days: f64,
+    #[schema(value_type = Object)]
+    pub compliance: Compliance,
 }
 
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
@@ -410,6 +444,80 @@ impl App {
             }
         }
         Ok(report)
+    }
+
+    /// PM compliance per plan and in total for the plans of a plan id, an asset or a site.
+    pub async fn pm_compliance(
+        &self,
+        ctx: &Ctx,
+        q: ComplianceQuery,
+    ) -> AppResult<ComplianceReport> {
+        let to = q.to.unwrap_or(ctx.now).min(ctx.now);
+        let from = q.from.unwrap_or(to - Duration::days(30));
+        if to <= from {
+            return Err(AppError::invalid("to", "must be after from"));
+        }
+        let rows = match q.plan_id {
+            Some(id) => vec![self.load_plan(ctx, id, Action::Read).await?],
+            None => {
+                pm::list_plans(
+                    &self.db,
+                    &PlanFilter {
+                        sites: ctx.actor.visible_sites(),
+                        site_id: q.site_id,
+                        asset_id: q.asset_id,
+                        active_only: false,
+                    },
+                )
+                .await?
+            }
+        };
+        let mut plans = Vec::new();
+        let mut all = Vec::new();
+        for row in rows {
+            let (plan, _) = self.parse_plan(&row).await?;
+            // The plan's frequency: the gap between two consecutive occurrences of its rule.
+            let next = preview(&plan, &PlanState::default(), row.created_at, 2);
+            let span = match next.as_slice() {
+                [a, b, ..] if b.due > a.due => b.due - a.due,
+                _ => Duration::days(30),
+            };
+            let frequency = Frequency::Span(span);
+            let mut records = Vec::new();
+            for o in pm::occurrences(&self.db, row.id, 100_000).await? {
+                if o.status != "due" {
+                    continue;
+                }
+                let completed = match o.work_order_id {
+                    Some(w) => {
+                        overhaul_store::work_order::get(&self.db, w)
+                            .await?
+                            .completed_at
+                    }
+                    None => None,
+                };
+                records.push(ComplianceRecord {
+                    due: o.due_at,
+                    completed,
+                    frequency,
+                });
+            }
+            let c = compliance(&records, from, to, ctx.now);
+            all.extend(records);
+            plans.push(PlanCompliance {
+                plan_id: row.id,
+                asset_id: row.asset_id,
+                title: row.title.clone(),
+                frequency_days: span.num_minutes() as f64 / 1440.0,
+                compliance: c,
+            });
+        }
+        Ok(ComplianceReport {
+            from,
+            to,
+            total: compliance(&all, from, to, ctx.now),
+            plans,
+        })
     }
 
     pub async fn add_holiday(

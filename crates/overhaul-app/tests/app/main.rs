@@ -511,4 +511,74 @@ mod pm {
                 .is_empty()
         );
     }
+
+    #[tokio::test]
+    async fn smrp_compliance_counts_on_time_late_and_not_done() {
+        use overhaul_app::pm::ComplianceQuery;
+        let tdb = testing::fresh().await.unwrap();
+        let app = App::new(tdb.db.clone());
+        let asset = plant(&app).await;
+        let p = app
+            .create_pm_plan(&at(0), plan(asset, weekly()))
+            .await
+            .unwrap();
+        let utc = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 1, d, h, 0, 0).single().unwrap();
+        let complete = |id: uuid::Uuid, when: DateTime<Utc>| {
+            let app = app.clone();
+            async move {
+                for to in [
+                    WorkOrderStatus::Approved,
+                    WorkOrderStatus::Planned,
+                    WorkOrderStatus::Ready,
+                    WorkOrderStatus::Scheduled,
+                    WorkOrderStatus::InProgress,
+                    WorkOrderStatus::Completed,
+                ] {
+                    app.transition_work_order(
+                        &Ctx::system("tech", when),
+                        id,
+                        None,
+                        TransitionRequest { to, reason: None },
+                    )
+                    .await
+                    .unwrap();
+                }
+            }
+        };
+        // Due Mondays 05:00 UTC (06:00 Berlin): Jan 5 done the same day (on time), Jan 12 done
+        // on the 15th (late: weekly grace is 1 day), Jan 19 never done (grace over by the 25th).
+        let w1 = app
+            .generate_pm(&Ctx::system("pm", utc(5, 5)))
+            .await
+            .unwrap()
+            .work_order_ids[0];
+        complete(w1, utc(5, 10)).await;
+        let w2 = app
+            .generate_pm(&Ctx::system("pm", utc(12, 5)))
+            .await
+            .unwrap()
+            .work_order_ids[0];
+        complete(w2, utc(15, 10)).await;
+        app.generate_pm(&Ctx::system("pm", utc(19, 5)))
+            .await
+            .unwrap();
+        let q = ComplianceQuery {
+            plan_id: Some(p.plan.id),
+            from: Some(utc(1, 0)),
+            to: Some(utc(22, 0)),
+            ..ComplianceQuery::default()
+        };
+        let r = app
+            .pm_compliance(&Ctx::system("t", utc(25, 0)), q)
+            .await
+            .unwrap();
+        let c = r.total;
+        assert_eq!(
+            (c.due, c.on_time, c.late, c.not_done, c.pending),
+            (3, 1, 1, 1, 0),
+            "{c:?}"
+        );
+        assert!((c.percent.unwrap() - 100.0 / 3.0).abs() < 1e-9);
+        assert_eq!(r.plans[0].frequency_days, 7.0);
+    }
 }

@@ -121,3 +121,15 @@ pub async fn list_holidays(
 ) -> ApiResult<Json<Vec<Holiday>>> {
     Ok(Json(s.app.list_holidays(&ctx, id).await?))
 }
+
+/// SMRP 5.4.14 PM compliance for a plan, an asset or a site over a period.
+#[utoipa::path(get, path = "/api/v1/pm-compliance", tag = "pm", params(overhaul_app::pm::ComplianceQuery),
+    responses((status = 200, description = "Compliance per plan and in total", body = overhaul_app::pm::ComplianceReport), Errors),
+    security(("bearer" = [])))]
+pub async fn compliance(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Q(q): Q<overhaul_app::pm::ComplianceQuery>,
+) -> ApiResult<Json<overhaul_app::pm::ComplianceReport>> {
+    Ok(Json(s.app.pm_compliance(&ctx, q).await?))
+}
