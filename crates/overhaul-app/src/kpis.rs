@@ -45,6 +45,8 @@ pub(crate) struct History {
     pub ids: Vec<Uuid>,
     pub spans: HashMap<Uuid, Vec<Span>>,
     pub failures: HashMap<Uuid, Vec<FailureEvent>>,
+    /// Failure modes of the failures, per asset, in the same order as `failures`.
+    pub modes: HashMap<Uuid, Vec<Option<String>>>,
 }
 
 impl App {
@@ -76,7 +78,9 @@ impl App {
             spans.entry(iv.asset_id).or_default().push(iv.to_span()?);
         }
         let mut failures: HashMap<Uuid, Vec<FailureEvent>> = HashMap::new();
+        let mut modes: HashMap<Uuid, Vec<Option<String>>> = HashMap::new();
         for f in overhaul_store::work_order::failure_events(&self.db, &ids, from, to).await? {
+            modes.entry(f.asset_id).or_default().push(f.failure_mode);
             failures.entry(f.asset_id).or_default().push(FailureEvent {
                 at: f.at,
                 impact: f.failure_impact,
@@ -86,6 +90,7 @@ impl App {
             ids,
             spans,
             failures,
+            modes,
         })
     }
 
@@ -105,6 +110,7 @@ impl App {
             ids,
             spans,
             failures,
+            ..
         } = self
             .history(&a, q.subtree.unwrap_or(true), from, to)
             .await?;

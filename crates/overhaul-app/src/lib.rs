@@ -6,6 +6,7 @@ pub mod access;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod bad_actors;
 mod error;
 pub mod import;
 pub mod kpis;

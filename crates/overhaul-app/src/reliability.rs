@@ -123,6 +123,7 @@ impl App {
             ids,
             spans,
             failures: fails,
+            ..
         } = self
             .history(&a, q.subtree.unwrap_or(true), from, to)
             .await?;

@@ -81,6 +81,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(assets::end_downtime))
         .routes(routes!(assets::asset_kpis))
         .routes(routes!(assets::asset_reliability))
+        .routes(routes!(assets::bad_actors))
         .routes(routes!(meters::create_meter, meters::list_meters))
         .routes(routes!(meters::get_meter))
         .routes(routes!(meters::create_readings, meters::list_readings))

@@ -479,6 +479,7 @@ pub struct FailureRow {
     /// Start of the unplanned downtime linked to the work order, else its creation.
     pub at: DateTime<Utc>,
     pub failure_impact: Option<String>,
+    pub failure_mode: Option<String>,
 }
 
 pub async fn failure_events(
@@ -498,6 +499,7 @@ pub async fn failure_events(
                     .column((WorkOrders::Table, WorkOrders::AssetId))
                     .expr_as(at, "at")
                     .column((WorkOrders::Table, WorkOrders::FailureImpact))
+                    .column((WorkOrders::Table, WorkOrders::FailureMode))
                     .from(WorkOrders::Table)
                     .and_where(
                         Expr::col((WorkOrders::Table, WorkOrders::AssetId))

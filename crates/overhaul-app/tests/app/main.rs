@@ -284,6 +284,132 @@ async fn reliability_from_history() {
     assert!(app.asset_reliability(&at(600), area, bad).await.is_err());
 }
 
+#[tokio::test]
+async fn bad_actors_pareto() {
+    use overhaul_app::bad_actors::{BadActorQuery, GroupBy};
+    let tdb = testing::fresh().await.unwrap();
+    let app = App::new(tdb.db.clone());
+    let site = app
+        .create_site(
+            &at(0),
+            NewSite {
+                code: "S".into(),
+                name: "S".into(),
+                timezone: "UTC".into(),
+                business_hours: None,
+                currency: None,
+                allow_anonymous_requests: false,
+            },
+        )
+        .await
+        .unwrap();
+    let mk = |code: &str, level, parent, class: Option<&str>| NewAsset {
+        site_id: site.site.id,
+        parent_id: parent,
+        code: code.into(),
+        name: code.into(),
+        level,
+        equipment_class: class.map(str::to_owned),
+        criticality: None,
+        status: None,
+        replacement_value: None,
+    };
+    let area = app
+        .create_asset(&at(0), mk("AREA", AssetLevel::Area, None, None))
+        .await
+        .unwrap()
+        .asset
+        .id;
+    let a = app
+        .create_asset(
+            &at(0),
+            mk("PA", AssetLevel::Equipment, Some(area), Some("PU")),
+        )
+        .await
+        .unwrap()
+        .asset
+        .id;
+    let b = app
+        .create_asset(
+            &at(0),
+            mk("PB", AssetLevel::Equipment, Some(area), Some("PU")),
+        )
+        .await
+        .unwrap()
+        .asset
+        .id;
+    app.create_asset(
+        &at(0),
+        mk("QUIET", AssetLevel::Equipment, Some(area), Some("EM")),
+    )
+    .await
+    .unwrap();
+    // A: failures at 40 (4 h down) and 60 (1 h down), a repeat within 30 days; B: one at 90 (10 h).
+    failure(&app, a, 40, "C", Some((40, 44))).await;
+    failure(&app, a, 60, "D", Some((60, 61))).await;
+    failure(&app, b, 90, "C", Some((90, 100))).await;
+    let q = BadActorQuery {
+        from: Some(t(0)),
+        to: Some(t(200)),
+        group_by: None,
+        repeat_days: None,
+    };
+    let rows = app.bad_actors(&at(300), area, q.clone()).await.unwrap();
+    let view: Vec<(Option<String>, usize, usize, f64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.label.clone(),
+                r.failures,
+                r.repeat_failures,
+                r.unplanned_downtime_hours,
+            )
+        })
+        .collect();
+    assert_eq!(
+        view,
+        [
+            (Some("PB".into()), 1, 0, 10.0),
+            (Some("PA".into()), 2, 1, 5.0)
+        ]
+    );
+    assert!(
+        (rows[0].cumulative_share - 10.0 / 15.0).abs() < 1e-12
+            && (rows[1].cumulative_share - 1.0).abs() < 1e-12
+    );
+    let by_class = app
+        .bad_actors(
+            &at(300),
+            area,
+            BadActorQuery {
+                group_by: Some(GroupBy::EquipmentClass),
+                ..q.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            by_class[0].key.as_str(),
+            by_class[0].failures,
+            by_class[0].unplanned_downtime_hours
+        ),
+        ("PU", 3, 15.0)
+    );
+    let by_mode = app
+        .bad_actors(
+            &at(300),
+            area,
+            BadActorQuery {
+                group_by: Some(GroupBy::FailureMode),
+                ..q
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((by_mode[0].key.as_str(), by_mode[0].failures), ("BRD", 3));
+}
+
 mod pm {
     use super::*;
     use overhaul_app::pm::NewPmPlan;

@@ -195,3 +195,18 @@ pub async fn asset_reliability(
 ) -> ApiResult<Json<overhaul_app::reliability::ReliabilityReport>> {
     Ok(Json(s.app.asset_reliability(&ctx, id, q).await?))
 }
+
+/// Bad actors below an asset: a Pareto of unplanned downtime and failures by asset, equipment
+/// class or failure mode, with repeat failures.
+#[utoipa::path(get, path = "/api/v1/assets/{id}/bad-actors", tag = "kpis",
+    params(("id" = uuid::Uuid, Path, description = "Asset id (the root of the subtree)"), overhaul_app::bad_actors::BadActorQuery),
+    responses((status = 200, description = "Rows by unplanned downtime, largest first, with cumulative shares", body = Vec<overhaul_app::bad_actors::BadActor>), Errors),
+    security(("bearer" = [])))]
+pub async fn bad_actors(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    Q(q): Q<overhaul_app::bad_actors::BadActorQuery>,
+) -> ApiResult<Json<Vec<overhaul_app::bad_actors::BadActor>>> {
+    Ok(Json(s.app.bad_actors(&ctx, id, q).await?))
+}
