@@ -156,6 +156,20 @@ impl App {
         Ok(a)
     }
 
+    /// Loads an asset named in the input: one that does not exist (or is not visible) is a
+    /// field error on `asset_id`, not a 404 of the endpoint.
+    pub(crate) async fn load_asset_ref(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        action: Action,
+    ) -> AppResult<Asset> {
+        self.load_asset(ctx, id, action).await.map_err(|e| match e {
+            AppError::NotFound(_) => AppError::invalid("asset_id", "no such asset"),
+            e => e,
+        })
+    }
+
     pub async fn create_asset(&self, ctx: &Ctx, input: NewAsset) -> AppResult<AssetView> {
         // The site must exist and be writable by the actor before anything else is said.
         let site = overhaul_store::site::get(&self.db, input.site_id)

@@ -42,12 +42,8 @@ pub struct ReadingQuery {
 impl App {
     pub async fn create_meter(&self, ctx: &Ctx, input: NewMeter) -> AppResult<Meter> {
         let a = self
-            .load_asset(ctx, input.asset_id, Action::EditAssets)
-            .await
-            .map_err(|e| match e {
-                AppError::NotFound(_) => AppError::invalid("asset_id", "no such asset"),
-                e => e,
-            })?;
+            .load_asset_ref(ctx, input.asset_id, Action::EditAssets)
+            .await?;
         let mut c = Checks::new();
         let code = c.take("code", Code::parse(&input.code));
         let name = c.take("name", parse_line(&input.name, 200));

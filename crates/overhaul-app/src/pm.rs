@@ -211,12 +211,8 @@ impl App {
 
     pub async fn create_pm_plan(&self, ctx: &Ctx, input: NewPmPlan) -> AppResult<PmPlanView> {
         let a = self
-            .load_asset(ctx, input.asset_id, Action::PlanWork)
-            .await
-            .map_err(|e| match e {
-                AppError::NotFound(_) => AppError::invalid("asset_id", "no such asset"),
-                e => e,
-            })?;
+            .load_asset_ref(ctx, input.asset_id, Action::PlanWork)
+            .await?;
         let mut c = Checks::new();
         let title = c.take("title", parse_line(&input.title, 200));
         let description = c.take(

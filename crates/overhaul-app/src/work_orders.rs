@@ -225,12 +225,8 @@ impl App {
         request_id: Option<Uuid>,
     ) -> AppResult<WorkOrder> {
         let a = self
-            .load_asset(ctx, input.asset_id, Action::CreateWorkOrder)
-            .await
-            .map_err(|e| match e {
-                AppError::NotFound(_) => AppError::invalid("asset_id", "no such asset"),
-                e => e,
-            })?;
+            .load_asset_ref(ctx, input.asset_id, Action::CreateWorkOrder)
+            .await?;
         let mut c = Checks::new();
         let title = c.take("title", parse_line(&input.title, 200));
         let description = c.take(
@@ -358,15 +354,7 @@ impl App {
             ));
         }
         let subtree_path = match q.asset_id {
-            Some(id) => Some(
-                self.load_asset(ctx, id, Action::Read)
-                    .await
-                    .map_err(|e| match e {
-                        AppError::NotFound(_) => AppError::invalid("asset_id", "no such asset"),
-                        e => e,
-                    })?
-                    .path,
-            ),
+            Some(id) => Some(self.load_asset_ref(ctx, id, Action::Read).await?.path),
             None => None,
         };
         let f = WorkOrderFilter {

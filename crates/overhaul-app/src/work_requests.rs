@@ -69,12 +69,8 @@ impl App {
         input: NewWorkRequest,
     ) -> AppResult<WorkRequest> {
         let a = self
-            .load_asset(ctx, input.asset_id, Action::CreateRequest)
-            .await
-            .map_err(|e| match e {
-                AppError::NotFound(_) => AppError::invalid("asset_id", "no such asset"),
-                e => e,
-            })?;
+            .load_asset_ref(ctx, input.asset_id, Action::CreateRequest)
+            .await?;
         let mut c = Checks::new();
         let title = c.take("title", parse_line(&input.title, 200));
         let description = c.take(

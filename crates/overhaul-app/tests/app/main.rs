@@ -17,6 +17,42 @@ fn t(h: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap() + Duration::hours(h)
 }
 
+/// A site in `tz`, created at hour 0.
+async fn new_site(app: &App, tz: &str) -> uuid::Uuid {
+    let s = NewSite {
+        code: "S".into(),
+        name: "S".into(),
+        timezone: tz.into(),
+        business_hours: None,
+        currency: None,
+        allow_anonymous_requests: false,
+    };
+    app.create_site(&at(0), s).await.unwrap().site.id
+}
+
+/// An asset created at hour 0.
+async fn new_asset(
+    app: &App,
+    site: uuid::Uuid,
+    parent: Option<uuid::Uuid>,
+    code: &str,
+    level: AssetLevel,
+    class: Option<&str>,
+) -> uuid::Uuid {
+    let a = NewAsset {
+        site_id: site,
+        parent_id: parent,
+        code: code.into(),
+        name: code.into(),
+        level,
+        equipment_class: class.map(str::to_owned),
+        criticality: None,
+        status: None,
+        replacement_value: None,
+    };
+    app.create_asset(&at(0), a).await.unwrap().asset.id
+}
+
 fn at(h: i64) -> Ctx {
     Ctx::system("test", t(h))
 }
@@ -73,22 +109,9 @@ async fn failure(app: &App, asset: uuid::Uuid, h: i64, impact: &str, outage: Opt
 async fn asset_kpis_checked_by_hand() {
     let tdb = testing::fresh().await.unwrap();
     let app = App::new(tdb.db.clone());
-    let site = app
-        .create_site(
-            &at(0),
-            NewSite {
-                code: "S".into(),
-                name: "S".into(),
-                timezone: "UTC".into(),
-                business_hours: None,
-                currency: None,
-                allow_anonymous_requests: false,
-            },
-        )
-        .await
-        .unwrap();
+    let site = new_site(&app, "UTC").await;
     let mk = |code: &str, level, parent| NewAsset {
-        site_id: site.site.id,
+        site_id: site,
         parent_id: parent,
         code: code.into(),
         name: code.into(),
@@ -205,39 +228,8 @@ async fn reliability_from_history() {
     use overhaul_app::reliability::ReliabilityQuery;
     let tdb = testing::fresh().await.unwrap();
     let app = App::new(tdb.db.clone());
-    let site = app
-        .create_site(
-            &at(0),
-            NewSite {
-                code: "S".into(),
-                name: "S".into(),
-                timezone: "UTC".into(),
-                business_hours: None,
-                currency: None,
-                allow_anonymous_requests: false,
-            },
-        )
-        .await
-        .unwrap();
-    let area = app
-        .create_asset(
-            &at(0),
-            NewAsset {
-                site_id: site.site.id,
-                parent_id: None,
-                code: "A".into(),
-                name: "A".into(),
-                level: AssetLevel::Area,
-                equipment_class: None,
-                criticality: None,
-                status: None,
-                replacement_value: None,
-            },
-        )
-        .await
-        .unwrap()
-        .asset
-        .id;
+    let site = new_site(&app, "UTC").await;
+    let area = new_asset(&app, site, None, "A", AssetLevel::Area, None).await;
     // Failures at 100, 250, 330 (+ a second report of the 330 outage at 331) over [0, 500 h).
     failure(&app, area, 100, "C", Some((100, 110))).await;
     failure(&app, area, 250, "D", Some((250, 260))).await;
@@ -289,22 +281,9 @@ async fn bad_actors_pareto() {
     use overhaul_app::bad_actors::{BadActorQuery, GroupBy};
     let tdb = testing::fresh().await.unwrap();
     let app = App::new(tdb.db.clone());
-    let site = app
-        .create_site(
-            &at(0),
-            NewSite {
-                code: "S".into(),
-                name: "S".into(),
-                timezone: "UTC".into(),
-                business_hours: None,
-                currency: None,
-                allow_anonymous_requests: false,
-            },
-        )
-        .await
-        .unwrap();
+    let site = new_site(&app, "UTC").await;
     let mk = |code: &str, level, parent, class: Option<&str>| NewAsset {
-        site_id: site.site.id,
+        site_id: site,
         parent_id: parent,
         code: code.into(),
         name: code.into(),
@@ -417,38 +396,8 @@ mod pm {
     use overhaul_core::work_order::WorkOrderStatus;
 
     async fn plant(app: &App) -> uuid::Uuid {
-        let site = app
-            .create_site(
-                &at(0),
-                NewSite {
-                    code: "S".into(),
-                    name: "S".into(),
-                    timezone: "Europe/Berlin".into(),
-                    business_hours: None,
-                    currency: None,
-                    allow_anonymous_requests: false,
-                },
-            )
-            .await
-            .unwrap();
-        app.create_asset(
-            &at(0),
-            NewAsset {
-                site_id: site.site.id,
-                parent_id: None,
-                code: "A".into(),
-                name: "A".into(),
-                level: AssetLevel::Area,
-                equipment_class: None,
-                criticality: None,
-                status: None,
-                replacement_value: None,
-            },
-        )
-        .await
-        .unwrap()
-        .asset
-        .id
+        let site = new_site(app, "Europe/Berlin").await;
+        new_asset(app, site, None, "A", AssetLevel::Area, None).await
     }
 
     fn plan(asset: uuid::Uuid, schedule: serde_json::Value) -> NewPmPlan {
