@@ -78,6 +78,19 @@ pub struct ForecastItem {
     pub occurrence: Occurrence,
 }
 
+/// Accepting a recommended interval (e.g. the optimal replacement interval of a reliability
+/// analysis) into an interval-based plan.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInterval {
+    /// The new interval in days (rounded to whole days, at least 1).
+    pub interval_days: f64,
+    /// The analysis that justifies it (kept in the audit trail), e.g. the reliability report.
+    #[schema(value_type = Object)]
+    pub basis: serde_json::Value,
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ComplianceQuery {
@@ -440,6 +453,89 @@ impl App {
             }
         }
         Ok(report)
+    }
+
+    /// Sets the interval of a floating plan or of a fixed "every N days/weeks/months" plan to a
+    /// recommended value, audited with the analysis behind it. Future occurrences follow the new
+    /// interval from now on; generated work keeps its frozen due dates.
+    pub async fn accept_interval(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        if_version: Option<i64>,
+        input: AcceptInterval,
+    ) -> AppResult<PmPlanView> {
+        let old = self.load_plan(ctx, id, Action::PlanWork).await?;
+        if if_version.is_some_and(|v| v != old.version) {
+            return Err(AppError::Stale);
+        }
+        let reason = parse_line(&input.reason, 500).map_err(|m| AppError::invalid("reason", m))?;
+        if !input.interval_days.is_finite()
+            || input.interval_days < 0.5
+            || input.interval_days > 3660.0
+        {
+            return Err(AppError::invalid(
+                "interval_days",
+                "must be between 1 and 3660 days",
+            ));
+        }
+        let days = input.interval_days.round() as i64;
+        let (_, mut draft) = self.parse_plan(&old).await?;
+        match &mut draft.trigger {
+            TriggerDraft::Floating { calendar } => {
+                calendar.every = days;
+                calendar.unit = overhaul_core::pm::IntervalUnit::Days;
+            }
+            TriggerDraft::Fixed {
+                rule: overhaul_core::pm::RuleDraft::Every { every, unit, .. },
+            } => {
+                *every = days;
+                *unit = overhaul_core::pm::IntervalUnit::Days;
+            }
+            _ => {
+                return Err(AppError::rule(
+                    "only floating plans and fixed \"every N\" plans take an interval; edit the rule instead",
+                ));
+            }
+        }
+        let cal = self.site_calendar(old.site_id).await?;
+        let kind = self.meter_kind(old.meter_id).await?;
+        Plan::parse(PmPlanId(old.id), &draft, cal, kind).map_err(|inv| {
+            AppError::Invalid(overhaul_core::Invalid(
+                inv.0
+                    .into_iter()
+                    .map(|e| {
+                        overhaul_core::FieldError::new(format!("schedule.{}", e.field), e.message)
+                    })
+                    .collect(),
+            ))
+        })?;
+        let mut new = old.clone();
+        new.schedule =
+            serde_json::to_string(&draft).map_err(|e| AppError::Internal(e.to_string()))?;
+        if matches!(draft.trigger, TriggerDraft::Fixed { .. }) {
+            // A new grid: continue after now, never re-create or miss the past.
+            let c = Cursor {
+                slot: overhaul_core::pm::Slot::Due(ctx.now),
+                work_created: false,
+            };
+            new.cursor =
+                Some(serde_json::to_string(&c).map_err(|e| AppError::Internal(e.to_string()))?);
+        }
+        new.version += 1;
+        new.updated_at = ctx.now;
+        let mut tx = ctx.begin(&self.db).await?;
+        pm::update_schedule(
+            &mut tx,
+            &old,
+            &new,
+            "accept_interval",
+            &reason,
+            &input.basis,
+        )
+        .await?;
+        tx.commit().await?;
+        self.plan_view(new, ctx.now).await
     }
 
     /// PM compliance per plan and in total for the plans of a plan id, an asset or a site.

@@ -115,6 +115,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(pm::generate))
         .routes(routes!(pm::get_plan))
         .routes(routes!(pm::occurrences))
+        .routes(routes!(pm::accept_interval))
         .routes(routes!(pm::forecast))
         .routes(routes!(pm::compliance))
         .routes(routes!(pm::add_holiday, pm::list_holidays))

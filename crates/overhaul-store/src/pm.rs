@@ -351,3 +351,41 @@ pub async fn holidays(db: &Db, site: Uuid) -> StoreResult<Vec<Holiday>> {
     )
     .await
 }
+
+/// Replaces a plan's schedule (read at `old.version`), e.g. to accept a recommended interval;
+/// the audit record carries the reason and the analysis that justified it.
+pub async fn update_schedule(
+    tx: &mut Tx,
+    old: &PmPlanRow,
+    new: &PmPlanRow,
+    action: &str,
+    reason: &str,
+    basis: &serde_json::Value,
+) -> StoreResult<()> {
+    let n = tx
+        .execute(
+            Query::update()
+                .table(PmPlans::Table)
+                .value(PmPlans::Schedule, new.schedule.clone())
+                .value(PmPlans::Cursor, new.cursor.clone())
+                .value(PmPlans::Version, new.version)
+                .value(PmPlans::UpdatedAt, new.updated_at)
+                .and_where(Expr::col(PmPlans::Id).eq(old.id))
+                .and_where(Expr::col(PmPlans::Version).eq(old.version)),
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::Stale);
+    }
+    let mut after = plan_audit(new);
+    if let Some(o) = after.as_object_mut() {
+        o.insert("basis".into(), basis.clone());
+    }
+    tx.audit(
+        PendingAudit::new(action, "pm_plan", old.id)
+            .old(&plan_audit(old))
+            .new_value(&after)
+            .reason(Some(reason)),
+    );
+    Ok(())
+}

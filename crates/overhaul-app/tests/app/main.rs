@@ -656,4 +656,72 @@ mod pm {
         assert!((c.percent.unwrap() - 100.0 / 3.0).abs() < 1e-9);
         assert_eq!(r.plans[0].frequency_days, 7.0);
     }
+
+    #[tokio::test]
+    async fn accepting_a_recommended_interval_is_audited_with_its_basis() {
+        use overhaul_app::pm::AcceptInterval;
+        let tdb = testing::fresh().await.unwrap();
+        let app = App::new(tdb.db.clone());
+        let asset = plant(&app).await;
+        let floating = serde_json::json!({"trigger": {"kind": "floating", "calendar": {"every": 10, "unit": "days", "at": "08:00"}}, "start": "2026-01-02"});
+        let p = app
+            .create_pm_plan(&at(0), plan(asset, floating))
+            .await
+            .unwrap();
+        let basis = serde_json::json!({"source": "reliability", "weibull": {"eta": 900.0, "beta": 2.4}, "t_star_hours": 489.0});
+        let input = AcceptInterval {
+            interval_days: 20.4,
+            basis: basis.clone(),
+            reason: "optimal age replacement".into(),
+        };
+        // A stale version is refused and changes nothing.
+        assert!(matches!(
+            app.accept_interval(&at(1), p.plan.id, Some(p.plan.version + 1), input.clone())
+                .await,
+            Err(overhaul_app::AppError::Stale)
+        ));
+        let v = app
+            .accept_interval(&at(1), p.plan.id, Some(p.plan.version), input)
+            .await
+            .unwrap();
+        assert_eq!(v.plan.version, 2);
+        let json = serde_json::to_value(&v.schedule).unwrap();
+        assert_eq!(json["trigger"]["calendar"]["every"], 20);
+        let audit = overhaul_store::audit::list(
+            &tdb.db,
+            &overhaul_store::audit::AuditFilter {
+                entity: Some("pm_plan".into()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let rec = audit
+            .iter()
+            .find(|r| r.action == "accept_interval")
+            .expect("audited");
+        assert_eq!(rec.reason.as_deref(), Some("optimal age replacement"));
+        assert!(
+            rec.new_value
+                .as_deref()
+                .unwrap_or("")
+                .contains("\"t_star_hours\":489.0")
+        );
+        // A weekly rule has no single interval to replace.
+        let weekly_plan = app
+            .create_pm_plan(&at(0), plan(asset, weekly()))
+            .await
+            .unwrap();
+        let bad = AcceptInterval {
+            interval_days: 14.0,
+            basis,
+            reason: "x".into(),
+        };
+        assert!(matches!(
+            app.accept_interval(&at(1), weekly_plan.plan.id, None, bad)
+                .await,
+            Err(overhaul_app::AppError::Rule { .. })
+        ));
+    }
 }

@@ -133,3 +133,21 @@ pub async fn compliance(
 ) -> ApiResult<Json<overhaul_app::pm::ComplianceReport>> {
     Ok(Json(s.app.pm_compliance(&ctx, q).await?))
 }
+
+/// Accept a recommended interval (e.g. from `/assets/{id}/reliability`) into the plan; the
+/// audit record keeps the analysis that justified it.
+#[utoipa::path(post, path = "/api/v1/pm-plans/{id}/accept-interval", tag = "pm", request_body = overhaul_app::pm::AcceptInterval,
+    params(("id" = uuid::Uuid, Path, description = "Plan id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    responses((status = 200, description = "The plan with its new schedule and preview", body = PmPlanView), Errors),
+    security(("bearer" = [])))]
+pub async fn accept_interval(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    crate::extract::IfMatch(v): crate::extract::IfMatch,
+    Body(b): Body<overhaul_app::pm::AcceptInterval>,
+) -> ApiResult<Response> {
+    let p = s.app.accept_interval(&ctx, id, v, b).await?;
+    Ok(with_etag(StatusCode::OK, p.plan.version, &p))
+}
