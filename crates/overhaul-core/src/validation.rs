@@ -226,3 +226,25 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod text_enum_tests {
+    use crate::asset::AssetStatus;
+    use crate::work_order::WorkOrderStatus;
+
+    #[test]
+    fn texts_are_the_snake_case_variant_names_in_serde_too() {
+        for s in WorkOrderStatus::ALL {
+            assert_eq!(
+                serde_json::to_value(s).unwrap(),
+                serde_json::json!(s.as_str())
+            );
+        }
+        for s in AssetStatus::ALL {
+            assert_eq!(
+                serde_json::to_value(s).unwrap(),
+                serde_json::json!(s.as_str())
+            );
+        }
+    }
+}

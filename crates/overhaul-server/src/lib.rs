@@ -41,6 +41,12 @@ POSTs accept Idempotency-Key.",
         license(name = "AGPL-3.0-or-later")
     ),
     modifiers(&BearerAuth),
+    components(schemas(
+        problem::Problem,
+        overhaul_core::FieldError,
+        overhaul_core::work_order::WorkRequestStatus,
+        overhaul_app::bad_actors::GroupBy
+    )),
     tags(
         (name = "sites"), (name = "users"), (name = "assets"), (name = "meters"),
         (name = "work-requests"), (name = "work-orders"), (name = "pm"), (name = "kpis"), (name = "reference"), (name = "audit")
