@@ -307,7 +307,12 @@ mod tests {
             let times: Vec<f64> = times.into_iter().map(f64::from).collect();
             let end = times.iter().copied().fold(0.0, f64::max) + f64::from(extra);
             for observed_to in [None, Some(end)] {
-                let fit = crow_amsaa(&times, observed_to).unwrap();
+                // Failures bunched just below the end make β astronomically large (e.g. 99,998
+                // and 99,999 h): that is reported as a numerical failure, never as NaN.
+                let fit = match crow_amsaa(&times, observed_to) {
+                    Err(ReliabilityError::NumericalFailure { .. }) => continue,
+                    r => r.unwrap(),
+                };
                 let n = times.len() as f64;
                 prop_assert!(fit.beta > 0.0 && fit.beta.is_finite());
                 prop_assert!(fit.beta_unbiased > 0.0 && fit.beta_unbiased < fit.beta);
