@@ -134,3 +134,71 @@ impl App {
         })
     }
 }
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KpiPeriodQuery {
+    /// `week`, `month` (default), `quarter` or `year`, in the site's time zone.
+    pub period: Option<overhaul_core::kpi::Period>,
+    /// Default: one year before `to`.
+    pub from: Option<DateTime<Utc>>,
+    /// Default and latest: now.
+    pub to: Option<DateTime<Utc>>,
+    /// Include every asset below this one (default true).
+    pub subtree: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PeriodKpis {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub kpis: ReliabilityKpis,
+}
+
+impl App {
+    /// KPIs per calendar period (for period comparison tables and trends).
+    pub async fn asset_kpi_periods(
+        &self,
+        ctx: &Ctx,
+        asset_id: Uuid,
+        q: KpiPeriodQuery,
+    ) -> AppResult<Vec<PeriodKpis>> {
+        let a = self.load_asset(ctx, asset_id, Action::Read).await?;
+        let site = overhaul_store::site::get(&self.db, a.site_id).await?;
+        let tz = overhaul_core::site::parse_timezone(&site.timezone).map_err(AppError::Internal)?;
+        let to = q.to.unwrap_or(ctx.now).min(ctx.now);
+        let from = q.from.unwrap_or(to - Duration::days(365));
+        let w = Window::new(from, to).map_err(|m| AppError::invalid("to", m))?;
+        if to - from > Duration::days(3_660) {
+            return Err(AppError::invalid(
+                "from",
+                "the window can be at most ten years",
+            ));
+        }
+        let h = self
+            .history(&a, q.subtree.unwrap_or(true), from, to)
+            .await?;
+        let period = q.period.unwrap_or(overhaul_core::kpi::Period::Month);
+        Ok(overhaul_core::kpi::periods(tz, period, w)
+            .into_iter()
+            .map(|pw| {
+                let parts: Vec<ReliabilityKpis> = h
+                    .ids
+                    .iter()
+                    .map(|id| {
+                        reliability_kpis(
+                            h.spans.get(id).map(Vec::as_slice).unwrap_or_default(),
+                            h.failures.get(id).map(Vec::as_slice).unwrap_or_default(),
+                            pw,
+                        )
+                    })
+                    .collect();
+                PeriodKpis {
+                    from: pw.from,
+                    to: pw.to,
+                    kpis: aggregate(&parts, pw),
+                }
+            })
+            .collect())
+    }
+}

@@ -228,6 +228,78 @@ fn derive(
     }
 }
 
+text_enum!(
+    /// Reporting period for KPI tables.
+    Period {
+        Week => "week",
+        Month => "month",
+        Quarter => "quarter",
+        Year => "year",
+    }
+);
+
+/// Local midnight of `d` in `tz` as an instant (the first instant of the day when midnight
+/// falls in a DST gap).
+fn local_midnight(tz: chrono_tz::Tz, d: chrono::NaiveDate) -> Instant {
+    use chrono::TimeZone;
+    let mut t = d.and_hms_opt(0, 0, 0).unwrap_or_default();
+    for _ in 0..4 {
+        if let Some(x) = tz.from_local_datetime(&t).earliest() {
+            return x.with_timezone(&chrono::Utc);
+        }
+        t += chrono::Duration::minutes(30);
+    }
+    d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+}
+
+/// Start of the period containing local date `d`.
+fn period_start(p: Period, d: chrono::NaiveDate) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let first_of = |m: u32| chrono::NaiveDate::from_ymd_opt(d.year(), m, 1).unwrap_or(d);
+    match p {
+        Period::Week => d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday())),
+        Period::Month => first_of(d.month()),
+        Period::Quarter => first_of((d.month() - 1) / 3 * 3 + 1),
+        Period::Year => first_of(1),
+    }
+}
+
+fn next_start(p: Period, d: chrono::NaiveDate) -> chrono::NaiveDate {
+    match p {
+        Period::Week => d + chrono::Duration::days(7),
+        Period::Month => d.checked_add_months(chrono::Months::new(1)).unwrap_or(d),
+        Period::Quarter => d.checked_add_months(chrono::Months::new(3)).unwrap_or(d),
+        Period::Year => d.checked_add_months(chrono::Months::new(12)).unwrap_or(d),
+    }
+}
+
+/// The calendar periods (weeks from Monday, months, quarters, years) of the site's time zone
+/// that overlap `[from, to)`, each clipped to it; boundaries are local midnights, so a month
+/// holds 743 or 745 hours across a DST change. At most 600 periods.
+pub fn periods(tz: chrono_tz::Tz, p: Period, w: Window) -> Vec<Window> {
+    let mut out = Vec::new();
+    let mut d = period_start(p, w.from.with_timezone(&tz).date_naive());
+    while out.len() < 600 {
+        let start = local_midnight(tz, d).max(w.from);
+        let n = next_start(p, d);
+        if n <= d {
+            break;
+        }
+        let end = local_midnight(tz, n).min(w.to);
+        if start >= w.to {
+            break;
+        }
+        if end > start {
+            out.push(Window {
+                from: start,
+                to: end,
+            });
+        }
+        d = n;
+    }
+    out
+}
+
 /// Labour on one work order, for the work mix.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LaborOnWork {
@@ -409,6 +481,64 @@ mod tests {
         assert!(close(f.calendar_hours, 200.0));
         assert!(close(f.availability_operational.unwrap(), 188.0 / 200.0));
         assert_eq!(aggregate(std::slice::from_ref(&a), w), a);
+    }
+
+    #[test]
+    fn periods_follow_the_local_calendar() {
+        let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        let utc = |y, m, d, h| Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().unwrap();
+        // March 2026 in Berlin: 2026-02-28T23:00Z to 2026-03-31T22:00Z, 743 hours (DST on the 29th).
+        let w = Window::new(utc(2026, 3, 10, 0), utc(2026, 5, 1, 0)).unwrap();
+        let months = periods(berlin, Period::Month, w);
+        assert_eq!(months.len(), 3);
+        assert_eq!(
+            (months[0].from, months[0].to),
+            (utc(2026, 3, 10, 0), utc(2026, 3, 31, 22))
+        );
+        assert_eq!(
+            (months[1].from, months[1].to),
+            (utc(2026, 3, 31, 22), utc(2026, 4, 30, 22))
+        );
+        assert_eq!(months[2].to, utc(2026, 5, 1, 0));
+        let full = periods(
+            berlin,
+            Period::Month,
+            Window::new(utc(2026, 2, 28, 23), utc(2026, 3, 31, 22)).unwrap(),
+        );
+        assert_eq!(full.len(), 1);
+        assert!(close(full[0].hours(), 743.0));
+        // ISO weeks start on Monday: 2026-01-05 is a Monday.
+        let weeks = periods(
+            berlin,
+            Period::Week,
+            Window::new(utc(2026, 1, 7, 0), utc(2026, 1, 20, 0)).unwrap(),
+        );
+        assert_eq!(weeks.len(), 3);
+        assert_eq!(weeks[1].from, utc(2026, 1, 11, 23));
+        // Quarters and years.
+        let q = periods(
+            chrono_tz::UTC,
+            Period::Quarter,
+            Window::new(utc(2026, 2, 1, 0), utc(2026, 12, 31, 0)).unwrap(),
+        );
+        assert_eq!(
+            q.iter().map(|w| w.from).collect::<Vec<_>>(),
+            [
+                utc(2026, 2, 1, 0),
+                utc(2026, 4, 1, 0),
+                utc(2026, 7, 1, 0),
+                utc(2026, 10, 1, 0)
+            ]
+        );
+        assert_eq!(
+            periods(
+                chrono_tz::UTC,
+                Period::Year,
+                Window::new(utc(2025, 6, 1, 0), utc(2027, 1, 2, 0)).unwrap()
+            )
+            .len(),
+            3
+        );
     }
 
     #[test]

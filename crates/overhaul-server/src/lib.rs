@@ -86,6 +86,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(assets::asset_downtime, assets::list_asset_downtime))
         .routes(routes!(assets::end_downtime))
         .routes(routes!(assets::asset_kpis))
+        .routes(routes!(assets::asset_kpi_periods))
         .routes(routes!(assets::asset_reliability))
         .routes(routes!(assets::bad_actors))
         .routes(routes!(meters::create_meter, meters::list_meters))

@@ -194,6 +194,25 @@ async fn asset_kpis_checked_by_hand() {
     assert_eq!(r.kpis.hours.running, 188.0);
     assert_eq!(r.kpis.mtbf, Mtbf::Hours(94.0));
 
+    // Per period: [0, 100 h) in UTC days: the failures fall on day 2 (40 h) and day 4 (90 h).
+    let days = app
+        .asset_kpi_periods(
+            &at(200),
+            pump,
+            overhaul_app::kpis::KpiPeriodQuery {
+                period: Some(overhaul_core::kpi::Period::Week),
+                from: Some(t(0)),
+                to: Some(t(100)),
+                subtree: Some(false),
+            },
+        )
+        .await
+        .unwrap();
+    // 2026-01-01 is a Thursday: the first week is cut at Monday 2026-01-05 (96 h).
+    assert_eq!(days.len(), 2);
+    assert_eq!((days[0].kpis.failures, days[1].kpis.failures), (2, 0));
+    assert_eq!(days[0].to, t(96));
+
     // A window in the future is cut at now; an inverted one is refused.
     let r = app
         .asset_kpis(

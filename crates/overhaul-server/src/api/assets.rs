@@ -210,3 +210,17 @@ pub async fn bad_actors(
 ) -> ApiResult<Json<Vec<overhaul_app::bad_actors::BadActor>>> {
     Ok(Json(s.app.bad_actors(&ctx, id, q).await?))
 }
+
+/// KPIs per week, month, quarter or year (site time zone) for period comparison.
+#[utoipa::path(get, path = "/api/v1/assets/{id}/kpis/periods", tag = "kpis",
+    params(("id" = uuid::Uuid, Path, description = "Asset id"), overhaul_app::kpis::KpiPeriodQuery),
+    responses((status = 200, description = "One row per period, oldest first", body = Vec<overhaul_app::kpis::PeriodKpis>), Errors),
+    security(("bearer" = [])))]
+pub async fn asset_kpi_periods(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    Q(q): Q<overhaul_app::kpis::KpiPeriodQuery>,
+) -> ApiResult<Json<Vec<overhaul_app::kpis::PeriodKpis>>> {
+    Ok(Json(s.app.asset_kpi_periods(&ctx, id, q).await?))
+}
