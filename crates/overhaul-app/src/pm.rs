@@ -78,6 +78,24 @@ pub struct ForecastItem {
     pub occurrence: Occurrence,
 }
 
+/// One plan per asset that matches a target: every asset below `subtree_of` (itself included)
+/// of the given class and/or level that is in service.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPmPlans {
+    pub subtree_of: Uuid,
+    /// ISO 14224 class code, e.g. `PU`.
+    pub equipment_class: Option<String>,
+    pub level: Option<overhaul_core::asset::AssetLevel>,
+    pub title: String,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<WorkOrderType>,
+    pub priority: Option<Priority>,
+    /// A calendar schedule (meter plans need a meter per asset: create them one by one).
+    pub schedule: PlanDraft,
+}
+
 /// Accepting a recommended interval (e.g. the optimal replacement interval of a reliability
 /// analysis) into an interval-based plan.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -296,6 +314,114 @@ impl App {
         pm::insert_plan(&mut tx, &row).await?;
         tx.commit().await?;
         self.plan_view(row, ctx.now).await
+    }
+
+    /// Creates one plan per matching asset, all or nothing, each audited.
+    pub async fn create_pm_plans_for(
+        &self,
+        ctx: &Ctx,
+        input: NewPmPlans,
+    ) -> AppResult<Vec<PmPlanRow>> {
+        let root = self
+            .load_asset(ctx, input.subtree_of, Action::PlanWork)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AppError::invalid("subtree_of", "no such asset"),
+                e => e,
+            })?;
+        let mut c = Checks::new();
+        let title = c.take("title", parse_line(&input.title, 200));
+        let description = c.take(
+            "description",
+            parse_text(input.description.as_deref().unwrap_or(""), 20_000),
+        );
+        if let Some(k) = &input.equipment_class {
+            c.take(
+                "equipment_class",
+                overhaul_core::asset::parse_equipment_class(k),
+            );
+        }
+        if matches!(
+            input.schedule.trigger,
+            TriggerDraft::Meter { .. } | TriggerDraft::WhicheverFirst { .. }
+        ) {
+            c.push(
+                "schedule.trigger",
+                "meter triggers need each asset's meter: create those plans one by one",
+            );
+        }
+        let cal = self.site_calendar(root.site_id).await?;
+        if let Err(inv) = Plan::parse(PmPlanId(Uuid::now_v7()), &input.schedule, cal, None) {
+            for e in inv.0 {
+                c.push(format!("schedule.{}", e.field), e.message);
+            }
+        }
+        let assets: Vec<_> = overhaul_store::asset::list(
+            &self.db,
+            &overhaul_store::asset::AssetFilter {
+                subtree_path: Some(root.path.clone()),
+                limit: 10_001,
+                ..Default::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .filter(|a| a.status != "decommissioned")
+        .filter(|a| {
+            input
+                .equipment_class
+                .as_ref()
+                .is_none_or(|k| a.equipment_class.as_deref() == Some(k.as_str()))
+        })
+        .filter(|a| input.level.is_none_or(|l| a.level == l.as_str()))
+        .collect();
+        if assets.is_empty() {
+            c.push("subtree_of", "no asset in service matches the target");
+        }
+        if assets.len() > 10_000 {
+            c.push(
+                "subtree_of",
+                "more than 10,000 assets match; narrow the target",
+            );
+        }
+        c.finish()?;
+        let schedule = serde_json::to_string(&input.schedule)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let rows: Vec<PmPlanRow> = assets
+            .iter()
+            .map(|a| PmPlanRow {
+                id: Uuid::now_v7(),
+                site_id: a.site_id,
+                asset_id: a.id,
+                meter_id: None,
+                title: title.clone().unwrap_or_default(),
+                description: description.clone().unwrap_or_default(),
+                kind: input
+                    .kind
+                    .unwrap_or(WorkOrderType::Preventive)
+                    .as_str()
+                    .to_owned(),
+                priority: input
+                    .priority
+                    .unwrap_or(Priority::Normal)
+                    .as_str()
+                    .to_owned(),
+                schedule: schedule.clone(),
+                status: "active".into(),
+                cursor: None,
+                last_completed_at: None,
+                last_completion_reading: None,
+                version: 1,
+                created_at: ctx.now,
+                updated_at: ctx.now,
+            })
+            .collect();
+        let mut tx = ctx.begin(&self.db).await?;
+        for r in &rows {
+            pm::insert_plan(&mut tx, r).await?;
+        }
+        tx.commit().await?;
+        Ok(rows)
     }
 
     pub async fn get_pm_plan(&self, ctx: &Ctx, id: Uuid) -> AppResult<PmPlanView> {

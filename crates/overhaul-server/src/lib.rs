@@ -120,6 +120,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(pm::create_plan, pm::list_plans))
         .routes(routes!(pm::generate))
+        .routes(routes!(pm::create_plans_for))
         .routes(routes!(pm::get_plan))
         .routes(routes!(pm::occurrences))
         .routes(routes!(pm::accept_interval))

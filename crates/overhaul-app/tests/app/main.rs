@@ -743,4 +743,68 @@ mod pm {
             Err(overhaul_app::AppError::Rule { .. })
         ));
     }
+
+    #[tokio::test]
+    async fn one_plan_per_matching_asset() {
+        use overhaul_app::pm::NewPmPlans;
+        let tdb = testing::fresh().await.unwrap();
+        let app = App::new(tdb.db.clone());
+        let site = new_site(&app, "UTC").await;
+        let area = new_asset(&app, site, None, "AREA", AssetLevel::Area, None).await;
+        let p1 = new_asset(
+            &app,
+            site,
+            Some(area),
+            "P1",
+            AssetLevel::Equipment,
+            Some("PU"),
+        )
+        .await;
+        new_asset(
+            &app,
+            site,
+            Some(area),
+            "P2",
+            AssetLevel::Equipment,
+            Some("PU"),
+        )
+        .await;
+        new_asset(
+            &app,
+            site,
+            Some(area),
+            "M1",
+            AssetLevel::Equipment,
+            Some("EM"),
+        )
+        .await;
+        app.decommission_asset(&at(1), p1, "scrapped")
+            .await
+            .unwrap();
+        let input = |class: &str| NewPmPlans {
+            subtree_of: area,
+            equipment_class: Some(class.into()),
+            level: None,
+            title: "Pump check".into(),
+            description: None,
+            kind: None,
+            priority: None,
+            schedule: serde_json::from_value(weekly()).unwrap(),
+        };
+        let rows = app.create_pm_plans_for(&at(2), input("PU")).await.unwrap();
+        assert_eq!(
+            rows.len(),
+            1,
+            "P2 only: P1 is decommissioned, M1 is a motor"
+        );
+        let e = app
+            .create_pm_plans_for(&at(2), input("VA"))
+            .await
+            .unwrap_err();
+        assert!(e.field_errors().iter().any(|f| f.field == "subtree_of"));
+        assert_eq!(
+            app.list_pm_plans(&at(3), None, None).await.unwrap().len(),
+            1
+        );
+    }
 }

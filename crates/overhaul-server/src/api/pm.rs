@@ -151,3 +151,16 @@ pub async fn accept_interval(
     let p = s.app.accept_interval(&ctx, id, v, b).await?;
     Ok(with_etag(StatusCode::OK, p.plan.version, &p))
 }
+
+/// Create one plan per asset matching a target (subtree, class, level), all or nothing.
+#[utoipa::path(post, path = "/api/v1/pm-plans/bulk", tag = "pm", request_body = overhaul_app::pm::NewPmPlans,
+    responses((status = 201, description = "The plans created, one per matching asset", body = Vec<PmPlanRow>), Errors),
+    security(("bearer" = [])))]
+pub async fn create_plans_for(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Body(b): Body<overhaul_app::pm::NewPmPlans>,
+) -> ApiResult<Response> {
+    let rows = s.app.create_pm_plans_for(&ctx, b).await?;
+    Ok((StatusCode::CREATED, Json(rows)).into_response())
+}
