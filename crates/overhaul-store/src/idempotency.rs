@@ -2,7 +2,7 @@
 
 use crate::error::StoreResult;
 use crate::schema::IdempotencyKeys;
-use crate::{ActorRef, Db, StoreError};
+use crate::{ActorRef, Db};
 use chrono::{DateTime, Utc};
 use sea_query::{Expr, ExprTrait, Query};
 use uuid::Uuid;
@@ -121,8 +121,5 @@ pub async fn release(db: &Db, user: Uuid, key: &str) -> StoreResult<()> {
             .and_where(Expr::col(IdempotencyKeys::StatusCode).is_null()),
     )
     .await?;
-    tx.commit().await.map_err(|e| match e {
-        StoreError::NotFound => StoreError::NotFound,
-        e => e,
-    })
+    tx.commit().await
 }
