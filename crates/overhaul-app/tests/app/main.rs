@@ -419,6 +419,23 @@ mod pm {
         new_asset(app, site, None, "A", AssetLevel::Area, None).await
     }
 
+    /// Walks a work order from requested to completed at `when`.
+    async fn complete(app: &App, id: uuid::Uuid, when: DateTime<Utc>) {
+        for to in [
+            WorkOrderStatus::Approved,
+            WorkOrderStatus::Planned,
+            WorkOrderStatus::Ready,
+            WorkOrderStatus::Scheduled,
+            WorkOrderStatus::InProgress,
+            WorkOrderStatus::Completed,
+        ] {
+            let ctx = Ctx::system("tech", when);
+            app.transition_work_order(&ctx, id, None, TransitionRequest { to, reason: None })
+                .await
+                .unwrap();
+        }
+    }
+
     fn plan(asset: uuid::Uuid, schedule: serde_json::Value) -> NewPmPlan {
         NewPmPlan {
             asset_id: asset,
@@ -549,23 +566,7 @@ mod pm {
             .single()
             .unwrap();
         let id = r.work_order_ids[0];
-        for to in [
-            WorkOrderStatus::Approved,
-            WorkOrderStatus::Planned,
-            WorkOrderStatus::Ready,
-            WorkOrderStatus::Scheduled,
-            WorkOrderStatus::InProgress,
-            WorkOrderStatus::Completed,
-        ] {
-            app.transition_work_order(
-                &Ctx::system("tech", done_at),
-                id,
-                None,
-                TransitionRequest { to, reason: None },
-            )
-            .await
-            .unwrap();
-        }
+        complete(&app, id, done_at).await;
         let v = app
             .get_pm_plan(&Ctx::system("t", done_at), p.plan.id)
             .await
@@ -617,28 +618,6 @@ mod pm {
             .await
             .unwrap();
         let utc = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 1, d, h, 0, 0).single().unwrap();
-        let complete = |id: uuid::Uuid, when: DateTime<Utc>| {
-            let app = app.clone();
-            async move {
-                for to in [
-                    WorkOrderStatus::Approved,
-                    WorkOrderStatus::Planned,
-                    WorkOrderStatus::Ready,
-                    WorkOrderStatus::Scheduled,
-                    WorkOrderStatus::InProgress,
-                    WorkOrderStatus::Completed,
-                ] {
-                    app.transition_work_order(
-                        &Ctx::system("tech", when),
-                        id,
-                        None,
-                        TransitionRequest { to, reason: None },
-                    )
-                    .await
-                    .unwrap();
-                }
-            }
-        };
         // Due Mondays 05:00 UTC (06:00 Berlin): Jan 5 done the same day (on time), Jan 12 done
         // on the 15th (late: weekly grace is 1 day), Jan 19 never done (grace over by the 25th).
         let w1 = app
@@ -646,13 +625,13 @@ mod pm {
             .await
             .unwrap()
             .work_order_ids[0];
-        complete(w1, utc(5, 10)).await;
+        complete(&app, w1, utc(5, 10)).await;
         let w2 = app
             .generate_pm(&Ctx::system("pm", utc(12, 5)))
             .await
             .unwrap()
             .work_order_ids[0];
-        complete(w2, utc(15, 10)).await;
+        complete(&app, w2, utc(15, 10)).await;
         app.generate_pm(&Ctx::system("pm", utc(19, 5)))
             .await
             .unwrap();
