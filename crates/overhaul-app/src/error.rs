@@ -25,6 +25,11 @@ pub enum AppError {
         message: String,
         allowed: Option<Vec<String>>,
     },
+    /// Too many failed logins for the account or the address. 429.
+    #[error("too many failed logins; try again after {until}")]
+    Throttled {
+        until: chrono::DateTime<chrono::Utc>,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -123,6 +123,8 @@ pub struct WorkOrderQuery {
     pub created_from: Option<DateTime<Utc>>,
     /// Created before.
     pub created_to: Option<DateTime<Utc>>,
+    /// Due before this instant (with `status=open` and now: overdue work).
+    pub due_before: Option<DateTime<Utc>>,
     /// Words in the title or description.
     pub q: Option<String>,
     pub limit: Option<u32>,
@@ -368,6 +370,7 @@ impl App {
             assignee_id: q.assignee_id,
             created_from: q.created_from,
             created_to: q.created_to,
+            due_before: q.due_before,
             q: q.q.filter(|s| !s.trim().is_empty()),
             before,
             limit: limit + 1,
@@ -611,6 +614,26 @@ impl App {
     pub async fn work_order_history(&self, ctx: &Ctx, id: Uuid) -> AppResult<Vec<StatusChange>> {
         self.load_work_order(ctx, id, Action::Read).await?;
         Ok(work_order::status_changes(&self.db, id).await?)
+    }
+
+    /// The audit records of one work order, for its page (anyone who may read the work order
+    /// may read its own trail; the whole trail stays with auditors).
+    pub async fn work_order_audit(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+    ) -> AppResult<Vec<overhaul_store::audit::AuditRecord>> {
+        self.load_work_order(ctx, id, Action::Read).await?;
+        Ok(overhaul_store::audit::list(
+            &self.db,
+            &overhaul_store::audit::AuditFilter {
+                entity: Some("work_order".to_owned()),
+                entity_id: Some(id.to_string()),
+                after_seq: None,
+                limit: 500,
+            },
+        )
+        .await?)
     }
 
     pub async fn add_labor(&self, ctx: &Ctx, id: Uuid, input: NewLabor) -> AppResult<Labor> {

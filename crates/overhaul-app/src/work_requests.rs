@@ -127,6 +127,25 @@ impl App {
         self.load_request(ctx, id, Action::Read).await
     }
 
+    /// A request by its reference number; `None` when there is none the caller may see.
+    pub async fn work_request_by_number(
+        &self,
+        ctx: &Ctx,
+        number: &str,
+    ) -> AppResult<Option<WorkRequest>> {
+        match overhaul_store::work_request::by_number(&self.db, number).await? {
+            Some(r)
+                if ctx
+                    .actor
+                    .check(r.site_id, Action::Read, "work request")
+                    .is_ok() =>
+            {
+                Ok(Some(r))
+            }
+            _ => Ok(None),
+        }
+    }
+
     pub async fn list_work_requests(
         &self,
         ctx: &Ctx,

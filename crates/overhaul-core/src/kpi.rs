@@ -240,7 +240,7 @@ text_enum!(
 
 /// Local midnight of `d` in `tz` as an instant (the first instant of the day when midnight
 /// falls in a DST gap).
-fn local_midnight(tz: chrono_tz::Tz, d: chrono::NaiveDate) -> Instant {
+pub fn local_midnight(tz: chrono_tz::Tz, d: chrono::NaiveDate) -> Instant {
     use chrono::TimeZone;
     let mut t = d.and_hms_opt(0, 0, 0).unwrap_or_default();
     for _ in 0..4 {

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod failure_code;
 pub mod ids;
 pub mod kpi;
+pub mod login;
 pub mod meter;
 pub mod pm;
 pub mod reliability;

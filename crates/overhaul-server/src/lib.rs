@@ -1,10 +1,11 @@
-//! The HTTP adapter: JSON API with OpenAPI, the landing page, and operations endpoints.
+//! The HTTP adapter: JSON API with OpenAPI, the web UI, and operations endpoints.
 
 pub mod api;
 pub mod extract;
 mod idempotency;
 mod ops;
 pub mod problem;
+pub mod ui;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -170,6 +171,7 @@ pub fn build_app(app: App) -> Router {
     Router::new()
         .merge(api)
         .merge(ops::router())
+        .merge(ui::router(state.clone()))
         .fallback(|| async {
             problem::Problem::new(
                 StatusCode::NOT_FOUND,
@@ -181,6 +183,7 @@ pub fn build_app(app: App) -> Router {
         })
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(middleware::from_fn(ops::track))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -206,7 +209,11 @@ pub async fn serve(
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address feeds login throttling per client address.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -1,4 +1,4 @@
-//! Operations: health, readiness, Prometheus metrics, request tracking, the landing page.
+//! Operations: health, readiness, Prometheus metrics, request tracking.
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
@@ -34,7 +34,6 @@ pub fn metrics_handle() -> Option<&'static PrometheusHandle> {
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(landing))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(render_metrics))
@@ -104,53 +103,5 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
         "Internal error",
         "something went wrong on our side; it has been logged",
     )
-    .into_response()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-/// A plain page saying what this server holds and where the API is.
-async fn landing(State(s): State<AppState>) -> Response {
-    let stats = overhaul_store::dialect::stats(&s.app.db).await;
-    let body = match stats {
-        Ok(st) => {
-            let sites: String = st
-                .sites
-                .iter()
-                .map(|(code, name, assets, open)| {
-                    format!(
-                        "<tr><td>{}</td><td>{}</td><td>{assets}</td><td>{open}</td></tr>",
-                        escape(code),
-                        escape(name)
-                    )
-                })
-                .collect();
-            format!(
-                "<p>{} sites, {} assets, {} work orders ({} open), {} work requests.</p>\
-                 <table><thead><tr><th>Site</th><th>Name</th><th>Assets</th><th>Open work orders</th></tr></thead><tbody>{sites}</tbody></table>",
-                st.sites.len(),
-                st.assets,
-                st.work_orders,
-                st.open_work_orders,
-                st.work_requests
-            )
-        }
-        Err(_) => "<p>The database does not answer.</p>".to_owned(),
-    };
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Overhaul</title><style>body{{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}}\
-         table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ccc;padding:.3rem .8rem;text-align:left}}</style></head><body>\
-         <h1>Overhaul</h1><p>Maintenance operations management, version {}.</p>{body}\
-         <h2>API</h2><ul><li><a href=\"/api/v1/openapi.json\">OpenAPI document</a> (send <code>Authorization: Bearer &lt;token&gt;</code>)</li>\
-         <li><a href=\"/healthz\">/healthz</a>, <a href=\"/readyz\">/readyz</a>, <a href=\"/metrics\">/metrics</a></li></ul></body></html>",
-        env!("CARGO_PKG_VERSION")
-    ))
     .into_response()
 }

@@ -122,6 +122,15 @@ impl From<AppError> for ApiError {
                 p.allowed = allowed;
                 p
             }
+            AppError::Throttled { until } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                "Too many attempts",
+                format!(
+                    "too many failed logins; try again after {}",
+                    until.format("%H:%M UTC")
+                ),
+            ),
             AppError::Internal(m) => {
                 // The detail stays in the log; the client gets no internals.
                 tracing::error!(error = %m, "internal error");

@@ -342,3 +342,26 @@ pub const TABLES: &[&str] = &[
     "audit_log",
     "audit_head",
 ];
+
+#[derive(Iden, Clone, Copy)]
+pub enum Sessions {
+    Table,
+    Id,
+    TokenHash,
+    UserId,
+    CsrfToken,
+    CreatedAt,
+    LastSeenAt,
+    ExpiresAt,
+    Ip,
+    UserAgent,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum LoginThrottle {
+    Table,
+    Key,
+    Failures,
+    WindowStartedAt,
+    LockedUntil,
+}

@@ -198,6 +198,8 @@ pub struct WorkOrderFilter {
     pub assignee_id: Option<Uuid>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    /// Due strictly before this instant (overdue work: open statuses and `now`).
+    pub due_before: Option<DateTime<Utc>>,
     pub q: Option<String>,
     /// Keyset cursor: (created_at, id) of the last row of the previous page.
     pub before: Option<(DateTime<Utc>, Uuid)>,
@@ -251,6 +253,9 @@ pub async fn list(db: &Db, f: &WorkOrderFilter) -> StoreResult<Vec<WorkOrder>> {
     }
     if let Some(t) = f.created_to {
         ids.and_where(col(WorkOrders::CreatedAt).lt(t));
+    }
+    if let Some(t) = f.due_before {
+        ids.and_where(col(WorkOrders::DueAt).lt(t));
     }
     if let Some(text) = &f.q
         && let Some(cond) = crate::dialect::text_search(db.backend(), text)

@@ -134,6 +134,17 @@ pub async fn get(db: &Db, id: Uuid) -> StoreResult<WorkRequest> {
     .await
 }
 
+/// The request with this reference number (e.g. `WR-000042`).
+pub async fn by_number(db: &Db, number: &str) -> StoreResult<Option<WorkRequest>> {
+    db.fetch_optional(
+        Query::select()
+            .columns(COLS)
+            .from(WorkRequests::Table)
+            .and_where(Expr::col(WorkRequests::Number).eq(number)),
+    )
+    .await
+}
+
 pub async fn get_tx(tx: &mut Tx, id: Uuid) -> StoreResult<WorkRequest> {
     tx.fetch_one(
         Query::select()

@@ -147,7 +147,7 @@ enum Step {
 }
 
 /// Seeds the demo plant unless the database already holds sites; returns what to print.
-pub async fn seed(app: &App) -> Result<String> {
+pub async fn seed(app: &App, base_url: &str) -> Result<String> {
     let system = Ctx::system("demo", Utc::now());
     let existing = app.list_sites(&system).await.map_err(err)?;
     let today = Utc::now()
@@ -166,7 +166,7 @@ pub async fn seed(app: &App) -> Result<String> {
         .await
         .map_err(err)?;
     Ok(format!(
-        "Demo logins (password '{PASSWORD}'):\n  admin@demo.overhaul.test     admin, all sites\n  manager@demo.overhaul.test   manager, all sites\n  planner@demo.overhaul.test   planner, all sites\n  tech.ber@demo.overhaul.test  technician, BER\n  tech.cle@demo.overhaul.test  technician, CLE\n  operator@demo.overhaul.test  operator, BER\n  auditor@demo.overhaul.test   auditor, all sites\nAPI token for admin (shown once): {}\n  curl -H 'Authorization: Bearer {}' http://127.0.0.1:8080/api/v1/work-orders?status=open",
+        "Demo logins (password '{PASSWORD}'):\n  admin@demo.overhaul.test     admin, all sites\n  manager@demo.overhaul.test   manager, all sites\n  planner@demo.overhaul.test   planner, all sites\n  tech.ber@demo.overhaul.test  technician, BER\n  tech.cle@demo.overhaul.test  technician, CLE\n  operator@demo.overhaul.test  operator, BER\n  auditor@demo.overhaul.test   auditor, all sites\nAPI token for admin (shown once): {}\n  curl -H 'Authorization: Bearer {}' {base_url}/api/v1/work-orders?status=open",
         token.token.0, token.token.0
     ))
 }
@@ -187,7 +187,9 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
                     timezone: s.tz.into(),
                     business_hours: None,
                     currency: Some(s.currency.into()),
-                    allow_anonymous_requests: false,
+                    // Berlin lets operators report by QR code without a login; Cleveland
+                    // asks them to sign in (the default).
+                    allow_anonymous_requests: s.code == "BER",
                 },
             )
             .await

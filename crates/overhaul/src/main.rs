@@ -304,7 +304,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             let db = open(&url).await?;
             let app = App::new(db.clone());
-            let logins = demo::seed(&app).await?;
+            let logins = demo::seed(&app, &format!("http://{listen}")).await?;
             println!("{logins}");
             if !no_serve {
                 println!("Overhaul demo: http://{listen}/  (Ctrl-C to stop)");

@@ -1,0 +1,345 @@
+//! The web UI: server-rendered pages (askama) with htmx for partial updates. Every page calls
+//! the same app-layer use cases as the API, so the same rules and permissions apply; the UI only
+//! hides what a role cannot do, the app layer refuses it anyway.
+
+mod assets;
+mod form;
+mod home;
+mod public;
+mod requests;
+pub mod session;
+mod work_orders;
+
+use crate::AppState;
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use overhaul_app::{Action, AppError};
+pub use session::{MaybeViewer, Viewer};
+
+/// Changes with every release, so embedded files can be cached for a year.
+pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const HTMX: &[u8] = include_bytes!("../../assets/vendor/htmx-2.0.11.min.js");
+const CSS: &[u8] = include_bytes!("../../assets/app.css");
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::front_page))
+        .route("/login", get(home::login_page).post(home::login))
+        .route("/logout", post(home::logout))
+        .route("/work-orders", get(work_orders::list))
+        .route(
+            "/work-orders/new",
+            get(work_orders::new_form).post(work_orders::create),
+        )
+        .route("/work-orders/bulk", post(work_orders::bulk))
+        .route("/work-orders/{id}", get(work_orders::page))
+        .route(
+            "/work-orders/{id}/transition",
+            post(work_orders::transition),
+        )
+        .route("/work-orders/{id}/labor", post(work_orders::add_labor))
+        .route("/work-orders/{id}/comments", post(work_orders::add_comment))
+        .route(
+            "/work-orders/{id}/failure",
+            post(work_orders::failure_report),
+        )
+        .route(
+            "/work-orders/{id}/downtime",
+            post(work_orders::add_downtime),
+        )
+        .route("/my-work", get(work_orders::my_work))
+        .route("/my-work/{id}/{action}", post(work_orders::my_work_action))
+        .route("/requests", get(requests::inbox))
+        .route("/requests/{id}/{action}", post(requests::triage))
+        .route("/assets", get(assets::tree))
+        .route("/assets/{id}", get(assets::page))
+        .route("/assets/{id}/children", get(assets::children))
+        .route("/assets/{id}/qr.svg", get(assets::qr_svg))
+        .route("/assets/{id}/labels", get(assets::labels))
+        .route("/r/{code}", get(public::form).post(public::submit))
+        .route("/r/{code}/requests/{number}", get(public::status))
+        .route("/static/{version}/{file}", get(static_file))
+        .layer(axum::middleware::from_fn_with_state(state, session::layer))
+}
+
+async fn static_file(
+    axum::extract::Path((version, file)): axum::extract::Path<(String, String)>,
+) -> Response {
+    let (body, ct) = match file.as_str() {
+        "htmx.min.js" => (HTMX, "text/javascript; charset=utf-8"),
+        "app.css" => (CSS, "text/css; charset=utf-8"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let cache = if version == ASSET_VERSION {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(ct)),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// What every page's layout needs: title, navigation for this user, CSRF token.
+pub struct Chrome {
+    pub title: String,
+    pub asset_version: &'static str,
+    pub user: Option<String>,
+    pub csrf: Option<String>,
+    pub nav: Vec<NavItem>,
+    pub flash: Option<String>,
+}
+
+impl Chrome {
+    /// Layout for a signed-in page; `current` is the nav entry to highlight.
+    pub fn for_viewer(v: &Viewer, title: impl Into<String>, current: &str) -> Self {
+        let p = &v.session.principal;
+        let mut nav = vec![NavItem {
+            href: "/",
+            label: "Overview",
+            current: false,
+        }];
+        let items: [(&'static str, &'static str, Option<Action>); 4] = [
+            ("/my-work", "My work", Some(Action::ExecuteWork)),
+            ("/work-orders", "Work orders", None),
+            ("/requests", "Requests", Some(Action::TriageRequest)),
+            ("/assets", "Assets", None),
+        ];
+        for (href, label, needs) in items {
+            if needs.is_none_or(|a| p.can_anywhere(a)) {
+                nav.push(NavItem {
+                    href,
+                    label,
+                    current: false,
+                });
+            }
+        }
+        for n in &mut nav {
+            n.current = n.href == current;
+        }
+        Chrome {
+            title: title.into(),
+            asset_version: ASSET_VERSION,
+            user: Some(p.name.clone()),
+            csrf: Some(v.session.csrf.clone()),
+            nav,
+            flash: None,
+        }
+    }
+
+    /// Layout for a page seen without signing in.
+    pub fn public(title: impl Into<String>) -> Self {
+        Chrome {
+            title: title.into(),
+            asset_version: ASSET_VERSION,
+            user: None,
+            csrf: None,
+            nav: vec![],
+            flash: None,
+        }
+    }
+}
+
+/// Renders a template as an HTML response.
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<h1>Something went wrong</h1><p>It has been logged.</p>"),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    chrome: Chrome,
+    heading: &'a str,
+    message: &'a str,
+    fields: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "_flash_error.html")]
+struct ErrorFlash<'a> {
+    heading: &'a str,
+    message: &'a str,
+    fields: Vec<(String, String)>,
+}
+
+/// An error as a full page, or for htmx requests as a message swapped into the page's flash
+/// area (so a refused button press says why, in place).
+pub fn render_error_response(
+    headers: Option<&HeaderMap>,
+    status: StatusCode,
+    heading: &str,
+    message: &str,
+    fields: &[(String, String)],
+) -> Response {
+    let htmx = headers.is_some_and(|h| h.contains_key("hx-request"));
+    let mut r = if htmx {
+        render(&ErrorFlash {
+            heading,
+            message,
+            fields: fields.to_vec(),
+        })
+    } else {
+        render(&ErrorPage {
+            chrome: Chrome::public(heading),
+            heading,
+            message,
+            fields: fields.to_vec(),
+        })
+    };
+    *r.status_mut() = status;
+    if htmx {
+        r.headers_mut()
+            .insert("hx-retarget", HeaderValue::from_static("#flash"));
+        r.headers_mut()
+            .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+    }
+    r
+}
+
+/// A failed page or action, shown as HTML (never a bare 500 for user input).
+#[derive(Debug)]
+pub struct UiError {
+    pub status: StatusCode,
+    pub heading: &'static str,
+    pub message: String,
+    pub fields: Vec<(String, String)>,
+    pub headers: Option<Box<HeaderMap>>,
+}
+
+impl UiError {
+    pub fn bad(message: impl Into<String>) -> Self {
+        UiError {
+            status: StatusCode::BAD_REQUEST,
+            heading: "Please check the form",
+            message: message.into(),
+            fields: vec![],
+            headers: None,
+        }
+    }
+
+    /// Remembers the request's headers so that htmx requests get a fragment.
+    pub fn on(mut self, headers: &HeaderMap) -> Self {
+        self.headers = Some(Box::new(headers.clone()));
+        self
+    }
+}
+
+impl From<AppError> for UiError {
+    fn from(e: AppError) -> Self {
+        let fields = e
+            .field_errors()
+            .iter()
+            .map(|f| (f.field.clone(), f.message.clone()))
+            .collect();
+        let (status, heading, message) = match e {
+            AppError::Invalid(_) => (
+                StatusCode::BAD_REQUEST,
+                "Please check the form",
+                "Some fields need attention.".to_owned(),
+            ),
+            AppError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "Please sign in",
+                "Your session has ended.".to_owned(),
+            ),
+            AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m),
+            AppError::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                "Not found",
+                format!("The {what} does not exist or is not visible to you."),
+            ),
+            AppError::Conflict(m) => (StatusCode::CONFLICT, "Conflict", m),
+            AppError::Stale => (
+                StatusCode::PRECONDITION_FAILED,
+                "Changed meanwhile",
+                "Someone changed this record since you opened it. Reload the page and try again."
+                    .to_owned(),
+            ),
+            AppError::Rule { message, allowed } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Not allowed by the rules",
+                match allowed {
+                    Some(a) if !a.is_empty() => format!("{message} Allowed now: {}.", a.join(", ")),
+                    _ => message,
+                },
+            ),
+            AppError::Throttled { until } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                format!(
+                    "Too many failed sign-ins. Try again after {} UTC.",
+                    until.format("%H:%M")
+                ),
+            ),
+            AppError::Internal(m) => {
+                tracing::error!(error = %m, "internal error on a page");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Something went wrong on our side; it has been logged.".to_owned(),
+                )
+            }
+        };
+        UiError {
+            status,
+            heading,
+            message,
+            fields,
+            headers: None,
+        }
+    }
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        render_error_response(
+            self.headers.as_deref(),
+            self.status,
+            self.heading,
+            &self.message,
+            &self.fields,
+        )
+    }
+}
+
+pub type UiResult = Result<Response, UiError>;
+
+/// After an htmx action: reload the page the user is on (keeps every panel consistent).
+pub fn refresh() -> Response {
+    ([("hx-refresh", "true")], StatusCode::OK).into_response()
+}
+
+/// Formats an instant in a time zone for people ("2026-03-29 06:00").
+pub fn local(t: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> String {
+    t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Human words for an enum value stored as snake_case ("in_progress" → "in progress").
+pub fn words(s: &str) -> String {
+    s.replace('_', " ")
+}
