@@ -616,6 +616,22 @@ impl App {
         Ok(work_order::status_changes(&self.db, id).await?)
     }
 
+    /// People who may be given work at a site (their role lets them execute work), by name.
+    pub async fn assignable_users(&self, ctx: &Ctx, site: Uuid) -> AppResult<Vec<(Uuid, String)>> {
+        ctx.actor.check(site, Action::Read, "site")?;
+        let mut v: Vec<(Uuid, String)> = overhaul_store::overview::users_at_site(&self.db, site)
+            .await?
+            .into_iter()
+            .filter(|g| {
+                overhaul_core::role::Role::parse(&g.role)
+                    .is_ok_and(|r| crate::access::permits(r, Action::ExecuteWork))
+            })
+            .map(|g| (g.user_id, g.name))
+            .collect();
+        v.dedup_by_key(|(id, _)| *id);
+        Ok(v)
+    }
+
     /// The audit records of one work order, for its page (anyone who may read the work order
     /// may read its own trail; the whole trail stays with auditors).
     pub async fn work_order_audit(

@@ -198,3 +198,35 @@ pub async fn child_counts(db: &Db, parents: &[Uuid]) -> StoreResult<HashMap<Uuid
         .await?;
     Ok(rows.into_iter().map(|r| (r.parent_id, r.n)).collect())
 }
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct UserGrant {
+    pub user_id: Uuid,
+    pub name: String,
+    pub role: String,
+}
+
+/// Active users with a role at this site (or at every site), with that role.
+pub async fn users_at_site(db: &Db, site: Uuid) -> StoreResult<Vec<UserGrant>> {
+    use crate::schema::UserRoles;
+    db.fetch_all(
+        Query::select()
+            .expr_as(Expr::col((Users::Table, Users::Id)), Alias::new("user_id"))
+            .column((Users::Table, Users::Name))
+            .column((UserRoles::Table, UserRoles::Role))
+            .from(Users::Table)
+            .inner_join(
+                UserRoles::Table,
+                Expr::col((UserRoles::Table, UserRoles::UserId)).equals((Users::Table, Users::Id)),
+            )
+            .and_where(Expr::col((Users::Table, Users::IsActive)).eq(true))
+            .and_where(
+                Expr::col((UserRoles::Table, UserRoles::SiteId))
+                    .eq(site)
+                    .or(Expr::col((UserRoles::Table, UserRoles::SiteId)).is_null()),
+            )
+            .order_by((Users::Table, Users::Name), Order::Asc)
+            .order_by((Users::Table, Users::Id), Order::Asc),
+    )
+    .await
+}

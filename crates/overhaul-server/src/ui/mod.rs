@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/work-orders/{id}/transition",
             post(work_orders::transition),
         )
+        .route("/work-orders/{id}/plan", post(work_orders::plan))
         .route("/work-orders/{id}/labor", post(work_orders::add_labor))
         .route("/work-orders/{id}/comments", post(work_orders::add_comment))
         .route(

@@ -486,6 +486,10 @@ struct WorkOrderPage {
     downtime: Vec<(String, String, &'static str, String)>,
     comments: Vec<(String, String, String)>,
     history: Vec<(String, String, String)>,
+    can_plan: bool,
+    assignable: Vec<(Uuid, String, bool)>,
+    due_input: String,
+    priorities: Vec<(&'static str, bool)>,
     can_execute: bool,
     can_labour: bool,
     can_downtime: bool,
@@ -579,6 +583,11 @@ pub async fn page(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) 
     .collect();
     let p = &v.session.principal;
     let site = Some(w.site_id);
+    let assignable = if p.can(site, Action::PlanWork) {
+        s.app.assignable_users(&v.ctx, w.site_id).await?
+    } else {
+        vec![]
+    };
     let history = audit
         .iter()
         .rev()
@@ -644,6 +653,19 @@ pub async fn page(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) 
             .map(|c| (name(c.author_id), local(c.created_at, tz), c.body.clone()))
             .collect(),
         history,
+        can_plan: p.can(site, Action::PlanWork),
+        assignable: assignable
+            .into_iter()
+            .map(|(id, n)| (id, n, Some(id) == w.assignee_id))
+            .collect(),
+        due_input: w
+            .due_at
+            .map(|t| t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string())
+            .unwrap_or_default(),
+        priorities: Priority::ALL
+            .iter()
+            .map(|x| (x.as_str(), x.as_str() == w.priority))
+            .collect(),
         can_execute: p.can(site, Action::ExecuteWork),
         can_labour: p.can(site, Action::RecordLabor),
         can_downtime: p.can(site, Action::RecordDowntime),
@@ -673,6 +695,45 @@ pub async fn transition(
         };
         s.app
             .transition_work_order(&v.ctx, id, version(&f), req)
+            .await?;
+        Ok::<_, UiError>(refresh())
+    };
+    run.await.map_err(|e| e.on(&headers))
+}
+
+/// Assignee, due time and priority (planners).
+pub async fn plan(
+    State(s): State<AppState>,
+    v: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    f: Fields,
+) -> UiResult {
+    let run = async {
+        let id = uuid_field("id", &id)?;
+        let w = s.app.get_work_order(&v.ctx, id).await?.work_order;
+        let zones = site_zones(&s.app, &v.ctx).await?;
+        let tz = zone_of(&zones, w.site_id);
+        let patch = WorkOrderPatch {
+            assignee_id: Some(
+                f.get("assignee")
+                    .map(|a| uuid_field("assignee", a))
+                    .transpose()?,
+            ),
+            due_at: Some(
+                f.get("due")
+                    .map(|d| parse_local("due", d, tz))
+                    .transpose()?,
+            ),
+            priority: f
+                .get("priority")
+                .map(Priority::parse)
+                .transpose()
+                .map_err(|m| UiError::bad(format!("priority: {m}")))?,
+            ..Default::default()
+        };
+        s.app
+            .update_work_order(&v.ctx, id, version(&f), patch)
             .await?;
         Ok::<_, UiError>(refresh())
     };
