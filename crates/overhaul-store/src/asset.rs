@@ -265,14 +265,19 @@ pub async fn list(db: &Db, f: &AssetFilter) -> StoreResult<Vec<Asset>> {
     }
     if let Some(text) = &f.q {
         let pat = format!("%{}%", escape_like(&text.to_lowercase()));
+        // sea-query passes custom SQL through as written: the placeholder is the backend's own.
+        let ph = match db.backend() {
+            crate::Backend::Sqlite => "?",
+            crate::Backend::Postgres => "$1",
+        };
         q.cond_where(
             Cond::any()
                 .add(Expr::cust_with_values(
-                    "LOWER(code) LIKE ? ESCAPE '\\'",
+                    format!("LOWER(code) LIKE {ph} ESCAPE '!'"),
                     [pat.clone()],
                 ))
                 .add(Expr::cust_with_values(
-                    "LOWER(name) LIKE ? ESCAPE '\\'",
+                    format!("LOWER(name) LIKE {ph} ESCAPE '!'"),
                     [pat],
                 )),
         );
@@ -294,11 +299,10 @@ pub async fn list(db: &Db, f: &AssetFilter) -> StoreResult<Vec<Asset>> {
     db.fetch_all(&q).await
 }
 
-/// Escapes `%`, `_` and the escape character itself for a LIKE pattern.
+/// Escapes `%`, `_` and the escape character itself for a LIKE pattern with `ESCAPE '!'`.
+/// (`!` rather than a backslash, whose meaning in SQL text differs between the databases.)
 pub fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    s.replace('!', "!!").replace('%', "!%").replace('_', "!_")
 }
 
 #[derive(sqlx::FromRow)]

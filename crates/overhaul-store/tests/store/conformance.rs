@@ -503,3 +503,36 @@ async fn counters_take_one_or_a_block_on_the_same_connection() {
     );
     tx.commit().await.expect("commit");
 }
+
+#[tokio::test]
+async fn asset_search_matches_code_or_name_and_treats_wildcards_as_text() {
+    let tdb = testing::fresh().await.expect("db");
+    let db = &tdb.db;
+    let s = a_site(db).await;
+    for code in ["P-101", "P_102", "P%103", "P!104", "Q-200"] {
+        an_asset(db, s.id, None, code, "area").await;
+    }
+    let find = |q: &str| AssetFilter {
+        q: Some(q.to_owned()),
+        limit: 100,
+        ..Default::default()
+    };
+    let cases: [(&str, &[&str]); 7] = [
+        ("p-1", &["P-101"]),
+        ("P_", &["P_102"]),
+        ("%", &["P%103"]),
+        ("!", &["P!104"]),
+        ("p!1", &["P!104"]),
+        ("10", &["P!104", "P%103", "P-101", "P_102"]),
+        ("\\", &[]),
+    ];
+    for (q, want) in cases {
+        let got: Vec<String> = asset::list(db, &find(q))
+            .await
+            .expect("search")
+            .into_iter()
+            .map(|a| a.code)
+            .collect();
+        assert_eq!(got, want, "search {q:?}");
+    }
+}
