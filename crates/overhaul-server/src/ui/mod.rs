@@ -2,6 +2,7 @@
 //! the same app-layer use cases as the API, so the same rules and permissions apply; the UI only
 //! hides what a role cannot do, the app layer refuses it anyway.
 
+mod admin;
 mod assets;
 mod form;
 mod home;
@@ -63,6 +64,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/assets/{id}/labels", get(assets::labels))
         .route("/r/{code}", get(public::form).post(public::submit))
         .route("/r/{code}/requests/{number}", get(public::status))
+        .route("/admin", get(admin::index))
+        .route("/admin/sites/{id}/anonymous", post(admin::anonymous))
+        .route("/admin/holidays", post(admin::add_holiday))
+        .route("/admin/users", post(admin::add_user))
+        .route("/admin/tokens", post(admin::add_token))
+        .route("/admin/audit/verify", get(admin::verify))
         .route("/static/{version}/{file}", get(static_file))
         .layer(axum::middleware::from_fn_with_state(state, session::layer))
 }
@@ -115,11 +122,12 @@ impl Chrome {
             label: "Overview",
             current: false,
         }];
-        let items: [(&'static str, &'static str, Option<Action>); 4] = [
+        let items: [(&'static str, &'static str, Option<Action>); 5] = [
             ("/my-work", "My work", Some(Action::ExecuteWork)),
             ("/work-orders", "Work orders", None),
             ("/requests", "Requests", Some(Action::TriageRequest)),
             ("/assets", "Assets", None),
+            ("/admin", "Admin", None),
         ];
         for (href, label, needs) in items {
             if needs.is_none_or(|a| p.can_anywhere(a)) {

@@ -364,5 +364,54 @@ async fn the_flows_people_click_work_in_a_real_browser() {
         assert!(page.contains(part), "front page lacks '{part}': {page}");
     }
     b.screenshot(&shots.join("10-manager-front-page.png")).await;
+
+    // 6. Administration: let Cleveland take QR reports without a login, verify the audit chain,
+    //    make an API token (shown once) and see the changes in the audit trail.
+    login(&b, &base, "admin@demo.overhaul.test").await;
+    b.goto(&format!("{base}/admin")).await;
+    b.wait_text("API tokens").await;
+    let cle_row = "document.querySelector('main table tbody tr:nth-child(2)').innerText";
+    wait_js(
+        &b,
+        &format!("{cle_row}.includes('login needed')"),
+        "Cleveland needing a login",
+    )
+    .await;
+    b.js(
+        "document.querySelector('main table tbody tr:nth-child(2) button').click()",
+        json!([]),
+    )
+    .await;
+    wait_js(
+        &b,
+        &format!("{cle_row}.includes('allowed')"),
+        "Cleveland allowing reports",
+    )
+    .await;
+    b.goto(&format!("{base}/r/CLE-A1-L1-C1-BL2")).await;
+    b.wait_text("Report a problem on CLE-A1-L1-C1-BL2").await;
+    b.goto(&format!("{base}/admin")).await;
+    click_button(&b, "#verify", "Verify the chain").await;
+    wait_js(
+        &b,
+        "document.querySelector('#verify').innerText.includes('intact')",
+        "the chain verified",
+    )
+    .await;
+    b.type_into("#t-name", "browser test").await;
+    b.click("form[action='/admin/tokens'] button").await;
+    let token = b.text("#new-token").await;
+    assert!(token.starts_with("ovh_"), "{token}");
+    let api = reqwest::Client::new()
+        .get(format!("{base}/api/v1/sites"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 200, "the new token works on the API");
+    b.goto(&format!("{base}/admin?entity=site")).await;
+    let page = b.wait_text("update site").await;
+    assert!(page.contains("admin@demo.overhaul.test"), "{page}");
+    b.screenshot(&shots.join("11-admin.png")).await;
     b.quit().await;
 }
