@@ -8,6 +8,7 @@ mod macros;
 
 pub mod asset;
 pub mod asset_state;
+pub mod attachment;
 pub mod audit;
 pub mod failure_code;
 pub mod ids;

@@ -6,6 +6,7 @@
 //! commit writes that carry none.
 
 pub mod asset;
+pub mod attachment;
 pub mod audit;
 pub mod backup;
 mod db;

@@ -330,6 +330,7 @@ pub const TABLES: &[&str] = &[
     "pm_plans",
     "work_requests",
     "work_orders",
+    "attachments",
     "downtime_events",
     "asset_state_intervals",
     "work_order_status_changes",
@@ -364,4 +365,20 @@ pub enum LoginThrottle {
     Failures,
     WindowStartedAt,
     LockedUntil,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Attachments {
+    Table,
+    Id,
+    SiteId,
+    OwnerKind,
+    OwnerId,
+    Filename,
+    Kind,
+    SizeBytes,
+    Sha256,
+    Data,
+    CreatedBy,
+    CreatedAt,
 }
