@@ -14,6 +14,7 @@ pub mod ids;
 pub mod kpi;
 pub mod meter;
 pub mod pm;
+pub mod procedure;
 pub mod reliability;
 pub mod role;
 pub mod site;
