@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod import;
 pub mod meter;
 pub mod pm;
+pub mod procedure;
 pub mod schema;
 pub mod site;
 pub mod testing;
