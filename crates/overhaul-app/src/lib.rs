@@ -12,6 +12,7 @@ pub mod import;
 pub mod kpis;
 pub mod meters;
 pub mod pm;
+pub mod procedures;
 pub mod reliability;
 pub mod sites;
 pub mod users;

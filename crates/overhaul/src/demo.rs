@@ -643,6 +643,7 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
                                         .first()
                                         .and_then(|i| people[*i].actor.user_id()),
                                     attachments: vec![],
+                                    procedure_revision_id: None,
                                 },
                             )
                             .await
@@ -818,6 +819,7 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
                     kind: None,
                     priority: None,
                     schedule: serde_json::from_value(schedule)?,
+                    procedure_revision_id: None,
                 },
             )
             .await
