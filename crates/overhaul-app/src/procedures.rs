@@ -506,19 +506,18 @@ impl App {
         asset: Uuid,
         revision: Uuid,
     ) -> AppResult<()> {
+        // A revision of another site answers like a missing one: ids of other sites are not
+        // confirmed to exist.
+        let unknown =
+            || AppError::invalid(field, "no procedure revision with this id at this site");
         let r = match store::get_revision(&self.db, revision).await {
             Ok(r) => r,
-            Err(StoreError::NotFound) => {
-                return Err(AppError::invalid(field, "no such procedure revision"));
-            }
+            Err(StoreError::NotFound) => return Err(unknown()),
             Err(e) => return Err(e.into()),
         };
         let p = store::get_procedure(&self.db, r.procedure_id).await?;
         if p.site_id != site {
-            return Err(AppError::invalid(
-                field,
-                "the procedure belongs to another site",
-            ));
+            return Err(unknown());
         }
         rules::check_attachable(r.number, state_of(&r)?)
             .map_err(|m| AppError::rule(format!("procedure {}: {m}", p.code)))?;

@@ -429,7 +429,7 @@ async fn pm_work_carries_the_plans_revision() {
 }
 
 #[tokio::test]
-async fn missing_meters_duplicate_codes_bad_steps_and_empty_drafts_are_refused() {
+async fn other_sites_missing_meters_duplicate_codes_bad_steps_and_empty_drafts_are_refused() {
     let tdb = testing::fresh().await.unwrap();
     let app = App::new(tdb.db.clone());
     let site = new_site(&app, "UTC").await;
@@ -458,6 +458,29 @@ async fn missing_meters_duplicate_codes_bad_steps_and_empty_drafts_are_refused()
         matches!(&e, AppError::Rule { message, .. } if message.contains("RUN-H")),
         "{e:?}"
     );
+    // a work order at another site cannot use this site's procedure
+    let other = app
+        .create_site(
+            &at(0),
+            overhaul_app::sites::NewSite {
+                code: "T".into(),
+                name: "T".into(),
+                timezone: "UTC".into(),
+                business_hours: None,
+                currency: None,
+                allow_anonymous_requests: false,
+            },
+        )
+        .await
+        .unwrap()
+        .site
+        .id;
+    let far_pump = a_pump(&app, other, "P-9").await;
+    let e = app
+        .create_work_order(&at(1), new_wo(far_pump, Some(rev)))
+        .await
+        .unwrap_err();
+    assert_eq!(e.field_errors()[0].field, "procedure_revision_id", "{e:?}");
     // duplicate code at the same site
     let again = app
         .create_procedure(
@@ -506,5 +529,62 @@ async fn missing_meters_duplicate_codes_bad_steps_and_empty_drafts_are_refused()
     assert!(matches!(
         app.publish_revision(&at(1), empty.revisions[0].revision.id, None).await,
         Err(AppError::Rule { message, .. }) if message.contains("at least one step")
+    ));
+}
+
+#[tokio::test]
+async fn retired_revisions_take_no_new_work_and_drafts_cannot_retire() {
+    let tdb = testing::fresh().await.unwrap();
+    let app = App::new(tdb.db.clone());
+    let site = new_site(&app, "UTC").await;
+    let pump = a_pump(&app, site, "P-1").await;
+    let mut content = inspection();
+    content.steps.remove(3);
+    let p = app
+        .create_procedure(
+            &at(0),
+            NewProcedure {
+                site_id: site,
+                code: "PM-1".into(),
+                title: "Inspection".into(),
+                description: None,
+                revision: content,
+            },
+        )
+        .await
+        .unwrap();
+    let rev = p.revisions[0].revision.id;
+    assert!(matches!(
+        app.retire_revision(&at(0), rev, None).await,
+        Err(AppError::Rule { .. })
+    ));
+    app.publish_revision(&at(0), rev, None).await.unwrap();
+    let pinned = app
+        .create_work_order(&at(1), new_wo(pump, Some(rev)))
+        .await
+        .unwrap()
+        .work_order;
+    let retired = app.retire_revision(&at(2), rev, None).await.unwrap();
+    assert_eq!(retired.revision.state, "retired");
+    let e = app
+        .create_work_order(&at(3), new_wo(pump, Some(rev)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, AppError::Rule { message, .. } if message.contains("retired")),
+        "{e:?}"
+    );
+    // work that pinned it keeps it, and a new revision can start from the retired one
+    let list = app.work_order_checklist(&at(3), pinned.id).await.unwrap();
+    assert_eq!(list.revision.map(|r| r.state), Some("retired".into()));
+    assert_eq!(list.steps.len(), 5);
+    let next = app
+        .new_revision(&at(4), p.procedure.id, NewRevision { from: Some(1) })
+        .await
+        .unwrap();
+    assert_eq!(next.revision.number, 2);
+    assert!(matches!(
+        app.new_revision(&at(4), p.procedure.id, NewRevision { from: Some(1) }).await,
+        Err(AppError::Rule { message, .. }) if message.contains("already a draft")
     ));
 }
