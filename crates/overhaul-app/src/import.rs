@@ -257,6 +257,7 @@ impl App {
                 version: 1,
                 created_at: micros(r.created_at),
                 updated_at: closed,
+                procedure_revision_id: None,
             });
         }
         work_order::insert_many(&mut tx, &orders).await?;

@@ -14,6 +14,7 @@ pub mod meters;
 pub mod overview;
 pub mod pm;
 pub mod portal;
+pub mod procedures;
 pub mod reliability;
 pub mod sessions;
 pub mod sites;

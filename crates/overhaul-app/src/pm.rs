@@ -33,6 +33,8 @@ pub struct NewPmPlan {
     /// Default `normal`.
     pub priority: Option<Priority>,
     pub schedule: PlanDraft,
+    /// The published procedure revision the generated work orders follow.
+    pub procedure_revision_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -283,6 +285,10 @@ impl App {
             }
         }
         c.finish()?;
+        if let Some(rev) = input.procedure_revision_id {
+            self.check_attach_revision("procedure_revision_id", a.site_id, a.id, rev)
+                .await?;
+        }
         let row = PmPlanRow {
             id,
             site_id: a.site_id,
@@ -309,6 +315,7 @@ impl App {
             version: 1,
             created_at: ctx.now,
             updated_at: ctx.now,
+            procedure_revision_id: input.procedure_revision_id,
         };
         let mut tx = ctx.begin(&self.db).await?;
         pm::insert_plan(&mut tx, &row).await?;
@@ -414,6 +421,7 @@ impl App {
                 version: 1,
                 created_at: ctx.now,
                 updated_at: ctx.now,
+                procedure_revision_id: None,
             })
             .collect();
         let mut tx = ctx.begin(&self.db).await?;
@@ -826,5 +834,6 @@ fn pm_work_order(row: &PmPlanRow, occ: &Occurrence, ctx: &Ctx) -> WorkOrder {
         version: 1,
         created_at: ctx.now,
         updated_at: ctx.now,
+        procedure_revision_id: row.procedure_revision_id,
     }
 }

@@ -31,6 +31,9 @@ pub struct NewWorkOrder {
     pub assignee_id: Option<Uuid>,
     #[serde(default)]
     pub attachments: Vec<String>,
+    /// The published procedure revision to follow. Pinned: later revisions of the procedure do
+    /// not change it. A draft or an older revision is refused (422).
+    pub procedure_revision_id: Option<Uuid>,
 }
 
 /// The failure report (ISO 14224 codes plus free text). Send `null` to clear a code.
@@ -242,6 +245,10 @@ impl App {
         self.check_assignee(&mut c, a.site_id, input.assignee_id)
             .await?;
         c.finish()?;
+        if let Some(rev) = input.procedure_revision_id {
+            self.check_attach_revision("procedure_revision_id", a.site_id, a.id, rev)
+                .await?;
+        }
         Ok(WorkOrder {
             id: Uuid::now_v7(),
             site_id: a.site_id,
@@ -271,6 +278,7 @@ impl App {
             version: 1,
             created_at: ctx.now,
             updated_at: ctx.now,
+            procedure_revision_id: input.procedure_revision_id,
         })
     }
 
@@ -574,6 +582,9 @@ impl App {
         new.updated_at = ctx.now;
         // Completing PM work restarts its plan's floating / meter cycle (read before the
         // transaction opens).
+        if t.sets_completed {
+            self.check_procedure_complete(&old).await?;
+        }
         let pm_completion = if t.sets_completed {
             match overhaul_store::pm::plan_of_work_order(&self.db, id).await? {
                 Some(plan) => Some((plan, self.pm_completion_reading(plan).await?)),

@@ -259,6 +259,7 @@ impl App {
             due_at: None,
             assignee_id: None,
             attachments: old.attachments.0.clone(),
+            procedure_revision_id: None,
         };
         let draft = self.prepare_work_order(ctx, wo_input, Some(old.id)).await?;
         let mut tx = ctx.begin(&self.db).await?;

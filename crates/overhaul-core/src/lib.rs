@@ -16,6 +16,7 @@ pub mod kpi;
 pub mod login;
 pub mod meter;
 pub mod pm;
+pub mod procedure;
 pub mod reliability;
 pub mod role;
 pub mod site;

@@ -50,7 +50,7 @@ POSTs accept Idempotency-Key.",
     )),
     tags(
         (name = "sites"), (name = "users"), (name = "assets"), (name = "meters"),
-        (name = "work-requests"), (name = "work-orders"), (name = "pm"), (name = "kpis"), (name = "reference"), (name = "audit")
+        (name = "work-requests"), (name = "work-orders"), (name = "procedures"), (name = "pm"), (name = "kpis"), (name = "reference"), (name = "audit")
     )
 )]
 struct ApiDoc;
@@ -119,6 +119,17 @@ fn api_router() -> OpenApiRouter<AppState> {
             work_orders::add_comment,
             work_orders::list_comments
         ))
+        .routes(routes!(procedures::checklist, procedures::record_result))
+        .routes(routes!(
+            procedures::create_procedure,
+            procedures::list_procedures
+        ))
+        .routes(routes!(procedures::get_procedure))
+        .routes(routes!(procedures::new_revision))
+        .routes(routes!(procedures::get_revision))
+        .routes(routes!(procedures::replace_steps))
+        .routes(routes!(procedures::publish))
+        .routes(routes!(procedures::retire))
         .routes(routes!(pm::create_plan, pm::list_plans))
         .routes(routes!(pm::generate))
         .routes(routes!(pm::create_plans_for))

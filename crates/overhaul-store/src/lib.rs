@@ -17,6 +17,7 @@ pub mod import;
 pub mod meter;
 pub mod overview;
 pub mod pm;
+pub mod procedure;
 pub mod schema;
 pub mod session;
 pub mod site;

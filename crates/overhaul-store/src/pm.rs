@@ -36,9 +36,11 @@ pub struct PmPlanRow {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The procedure revision generated work orders carry.
+    pub procedure_revision_id: Option<Uuid>,
 }
 
-const PLAN_COLS: [PmPlans; 16] = [
+const PLAN_COLS: [PmPlans; 17] = [
     PmPlans::Id,
     PmPlans::SiteId,
     PmPlans::AssetId,
@@ -55,6 +57,7 @@ const PLAN_COLS: [PmPlans; 16] = [
     PmPlans::Version,
     PmPlans::CreatedAt,
     PmPlans::UpdatedAt,
+    PmPlans::ProcedureRevisionId,
 ];
 
 fn plan_audit(p: &PmPlanRow) -> serde_json::Value {
@@ -90,6 +93,7 @@ pub async fn insert_plan(tx: &mut Tx, p: &PmPlanRow) -> StoreResult<()> {
                 p.version.into(),
                 p.created_at.into(),
                 p.updated_at.into(),
+                p.procedure_revision_id.into(),
             ]),
     )
     .await?;

@@ -158,6 +158,7 @@ pub enum WorkOrders {
     CreatedAt,
     UpdatedAt,
     PmPlanId,
+    ProcedureRevisionId,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -299,6 +300,7 @@ pub enum PmPlans {
     Version,
     CreatedAt,
     UpdatedAt,
+    ProcedureRevisionId,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -316,6 +318,72 @@ pub enum PmOccurrences {
     CreatedAt,
 }
 
+#[derive(Iden, Clone, Copy)]
+pub enum Procedures {
+    Table,
+    Id,
+    SiteId,
+    Code,
+    Title,
+    Description,
+    Version,
+    CreatedBy,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum ProcedureRevisions {
+    Table,
+    Id,
+    ProcedureId,
+    Number,
+    State,
+    Notes,
+    SafetyNotes,
+    Qualifications,
+    EstimatedMinutes,
+    Crafts,
+    Version,
+    CreatedBy,
+    CreatedAt,
+    UpdatedAt,
+    PublishedAt,
+    PublishedBy,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum ProcedureSteps {
+    Table,
+    Id,
+    RevisionId,
+    Position,
+    Kind,
+    Title,
+    Instructions,
+    Required,
+    SafetyNote,
+    RaiseFollowUpOnFail,
+    Params,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum StepResults {
+    Table,
+    Id,
+    WorkOrderId,
+    StepId,
+    Kind,
+    Answer,
+    Outcome,
+    Reason,
+    Note,
+    ReadingId,
+    FollowUpRequestId,
+    RecordedBy,
+    RecordedAt,
+}
+
 /// Every table Overhaul owns, parents before children (the order backups are written and
 /// restored in).
 pub const TABLES: &[&str] = &[
@@ -327,6 +395,9 @@ pub const TABLES: &[&str] = &[
     "meters",
     "meter_readings",
     "site_holidays",
+    "procedures",
+    "procedure_revisions",
+    "procedure_steps",
     "pm_plans",
     "work_requests",
     "work_orders",
@@ -337,6 +408,7 @@ pub const TABLES: &[&str] = &[
     "labor_entries",
     "work_order_comments",
     "pm_occurrences",
+    "step_results",
     "failure_codes",
     "counters",
     "idempotency_keys",

@@ -47,9 +47,12 @@ pub struct WorkOrder {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The procedure revision this work follows, pinned at creation (later revisions of the
+    /// procedure do not change it).
+    pub procedure_revision_id: Option<Uuid>,
 }
 
-const COLS: [WorkOrders; 28] = [
+const COLS: [WorkOrders; 29] = [
     WorkOrders::Id,
     WorkOrders::SiteId,
     WorkOrders::AssetId,
@@ -78,13 +81,14 @@ const COLS: [WorkOrders; 28] = [
     WorkOrders::Version,
     WorkOrders::CreatedAt,
     WorkOrders::UpdatedAt,
+    WorkOrders::ProcedureRevisionId,
 ];
 
 fn cols() -> impl Iterator<Item = (WorkOrders, WorkOrders)> {
     COLS.iter().map(|c| (WorkOrders::Table, *c))
 }
 
-fn values(w: &WorkOrder) -> [sea_query::Value; 28] {
+fn values(w: &WorkOrder) -> [sea_query::Value; 29] {
     [
         w.id.into(),
         w.site_id.into(),
@@ -114,6 +118,7 @@ fn values(w: &WorkOrder) -> [sea_query::Value; 28] {
         w.version.into(),
         w.created_at.into(),
         w.updated_at.into(),
+        w.procedure_revision_id.into(),
     ]
 }
 

@@ -281,6 +281,7 @@ async fn measure(url: &str, args: &BenchArgs) -> Result<()> {
             version: 1,
             created_at: overhaul_core::time::micros(created),
             updated_at: overhaul_core::time::micros(created),
+            procedure_revision_id: None,
         });
         if batch.len() == 10_000 || i + 1 == args.list_rows {
             let mut tx = db.begin(&sys_now.actor.audit_ref(), now).await?;

@@ -645,6 +645,7 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
                                         .first()
                                         .and_then(|i| people[*i].actor.user_id()),
                                     attachments: vec![],
+                                    procedure_revision_id: None,
                                 },
                             )
                             .await
@@ -801,6 +802,48 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
     let planner = Ctx::new(people[2].actor.clone(), today - Duration::hours(2));
     let first = (today + Duration::days(2)).date_naive();
     for plant in &plants {
+        // The round follows a published procedure; the plans pin its revision, so the
+        // generated work orders carry its steps.
+        let Some((first_eid, _, _)) = plant.equipment.first() else {
+            continue;
+        };
+        let site_id = app
+            .get_asset(&planner, *first_eid)
+            .await
+            .map_err(err)?
+            .asset
+            .site_id;
+        let lube = app
+            .create_procedure(
+                &planner,
+                overhaul_app::procedures::NewProcedure {
+                    site_id,
+                    code: "LUBE-WEEKLY".into(),
+                    title: "Weekly lubrication round".into(),
+                    description: Some("Grease and oil points of one machine.".into()),
+                    revision: serde_json::from_value(serde_json::json!({
+                        "safety_notes": "Lock out and tag out the drive before removing any guard.",
+                        "qualifications": ["LOTO authorised"],
+                        "estimated_minutes": 30,
+                        "crafts": ["mechanical"],
+                        "steps": [
+                            {"kind": "check", "title": "Drive locked out where guards come off"},
+                            {"kind": "pass_fail", "title": "Grease points free of leaks",
+                             "raise_follow_up_on_fail": true},
+                            {"kind": "measurement", "title": "Oil level in the sight glass",
+                             "unit": "%", "lower": 25, "upper": 75, "raise_follow_up_on_fail": true},
+                            {"kind": "text", "title": "Remarks", "required": false},
+                            {"kind": "signature", "title": "Done by"}
+                        ]
+                    }))?,
+                },
+            )
+            .await
+            .map_err(err)?;
+        let lube_revision = lube.revisions[0].revision.id;
+        app.publish_revision(&planner, lube_revision, None)
+            .await
+            .map_err(err)?;
         for (eid, _, what) in plant.equipment.iter().step_by(6) {
             let schedule = serde_json::json!({
                 "trigger": {"kind": "fixed", "rule": {"kind": "weekly", "every_weeks": 1, "on": [weekday_name(first)], "at": "07:00"}},
@@ -820,6 +863,7 @@ async fn seed_plant(app: &App, today: DateTime<Utc>) -> Result<()> {
                     kind: None,
                     priority: None,
                     schedule: serde_json::from_value(schedule)?,
+                    procedure_revision_id: Some(lube_revision),
                 },
             )
             .await

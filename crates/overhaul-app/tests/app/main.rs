@@ -70,6 +70,7 @@ async fn failure(app: &App, asset: uuid::Uuid, h: i64, impact: &str, outage: Opt
                 due_at: None,
                 assignee_id: None,
                 attachments: vec![],
+                procedure_revision_id: None,
             },
         )
         .await
@@ -445,6 +446,7 @@ mod pm {
             kind: None,
             priority: None,
             schedule: serde_json::from_value(schedule).unwrap(),
+            procedure_revision_id: None,
         }
     }
 
@@ -787,3 +789,5 @@ mod pm {
         );
     }
 }
+
+mod procedures;

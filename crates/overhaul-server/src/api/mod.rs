@@ -4,6 +4,7 @@ pub mod assets;
 pub mod meters;
 pub mod misc;
 pub mod pm;
+pub mod procedures;
 pub mod sites;
 pub mod work_orders;
 pub mod work_requests;

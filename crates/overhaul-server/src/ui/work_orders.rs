@@ -385,6 +385,7 @@ pub async fn create(State(s): State<AppState>, v: Viewer, f: Fields) -> UiResult
             due_at,
             assignee_id: None,
             attachments: vec![],
+            procedure_revision_id: None,
         };
         Ok::<_, UiError>(s.app.create_work_order(&v.ctx, input).await?)
     };

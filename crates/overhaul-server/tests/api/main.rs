@@ -6,6 +6,7 @@ mod bad_input;
 mod contract;
 mod planner_day;
 mod pm;
+mod procedures;
 mod scoping;
 
 use overhaul_app::users::{NewGrant, NewUser};

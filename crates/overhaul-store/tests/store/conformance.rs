@@ -10,7 +10,7 @@ use overhaul_store::work_order::{self, WorkOrder, WorkOrderFilter, attachments};
 use overhaul_store::{Db, StoreError, testing};
 use uuid::Uuid;
 
-async fn a_site(db: &Db) -> Site {
+pub(crate) async fn a_site(db: &Db) -> Site {
     let s = Site {
         id: Uuid::now_v7(),
         code: "S1".into(),
@@ -29,7 +29,13 @@ async fn a_site(db: &Db) -> Site {
     s
 }
 
-async fn an_asset(db: &Db, site: Uuid, parent: Option<&Asset>, code: &str, level: &str) -> Asset {
+pub(crate) async fn an_asset(
+    db: &Db,
+    site: Uuid,
+    parent: Option<&Asset>,
+    code: &str,
+    level: &str,
+) -> Asset {
     let id = Uuid::now_v7();
     let a = Asset {
         id,
@@ -54,7 +60,14 @@ async fn an_asset(db: &Db, site: Uuid, parent: Option<&Asset>, code: &str, level
     a
 }
 
-fn wo(site: Uuid, asset: Uuid, n: i64, status: &str, title: &str, created: i64) -> WorkOrder {
+pub(crate) fn wo(
+    site: Uuid,
+    asset: Uuid,
+    n: i64,
+    status: &str,
+    title: &str,
+    created: i64,
+) -> WorkOrder {
     WorkOrder {
         id: Uuid::now_v7(),
         site_id: site,
@@ -86,10 +99,11 @@ fn wo(site: Uuid, asset: Uuid, n: i64, status: &str, title: &str, created: i64) 
         version: 1,
         created_at: t(created),
         updated_at: t(created),
+        procedure_revision_id: None,
     }
 }
 
-async fn insert_wo(db: &Db, w: &WorkOrder) {
+pub(crate) async fn insert_wo(db: &Db, w: &WorkOrder) {
     let mut tx = db.begin(&actor(), w.created_at).await.expect("begin");
     work_order::insert(&mut tx, w).await.expect("insert");
     tx.commit().await.expect("commit");

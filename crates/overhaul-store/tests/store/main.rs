@@ -5,6 +5,7 @@
 
 mod audit_chain;
 mod conformance;
+mod procedures;
 mod schema;
 
 use chrono::{DateTime, TimeZone, Utc};
