@@ -222,8 +222,25 @@ impl Connector {
     /// Publish STATE offline (when a host id is set), disconnect cleanly, and stop both tasks.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.session).await;
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.worker).await;
+        let Connector {
+            mut session,
+            mut worker,
+            ..
+        } = self;
+        if tokio::time::timeout(Duration::from_secs(5), &mut session)
+            .await
+            .is_err()
+        {
+            session.abort();
+        }
+        // The worker may be waiting for room in the output channel; what it holds is not
+        // acknowledged and comes again with the next session.
+        if tokio::time::timeout(Duration::from_secs(1), &mut worker)
+            .await
+            .is_err()
+        {
+            worker.abort();
+        }
     }
 }
 
