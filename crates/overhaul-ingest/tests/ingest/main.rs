@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod broker_restart;
 mod mqtt;
 mod proto_compat;
 mod support;

@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, watch};
 
 const READY: Duration = Duration::from_secs(10);
 
-fn config(client_id: &str) -> MqttConfig {
+pub fn config(client_id: &str) -> MqttConfig {
     let mut c = MqttConfig::new(BROKER_HOST, BROKER_PORT, client_id);
     // Tests leave sessions behind on the broker; let them expire soon.
     c.session_expiry = Duration::from_secs(30);
@@ -46,19 +46,25 @@ async fn start(config: MqttConfig, bindings: Vec<Binding>) -> Running {
 }
 
 /// A plain MQTT v5 client for publishing (and, for the simulator, receiving).
-struct TestClient {
-    client: AsyncClient,
+pub struct TestClient {
+    pub client: AsyncClient,
+    pub pubacks: watch::Receiver<usize>,
     incoming: mpsc::UnboundedReceiver<(String, Vec<u8>)>,
     subacks: watch::Receiver<usize>,
 }
 
-fn test_client(id: &str) -> TestClient {
-    let mut o = MqttOptions::new(id, BROKER_HOST, BROKER_PORT);
+pub fn test_client(id: &str) -> TestClient {
+    test_client_on(id, BROKER_PORT)
+}
+
+pub fn test_client_on(id: &str, port: u16) -> TestClient {
+    let mut o = MqttOptions::new(id, BROKER_HOST, port);
     o.set_keep_alive(Duration::from_secs(10));
     o.set_max_packet_size(Some(1024 * 1024));
     let (client, mut eventloop) = AsyncClient::new(o, 1024);
     let (tx, incoming) = mpsc::unbounded_channel();
     let (suback_tx, subacks) = watch::channel(0usize);
+    let (puback_tx, pubacks) = watch::channel(0usize);
     tokio::spawn(async move {
         loop {
             match eventloop.poll().await {
@@ -69,6 +75,7 @@ fn test_client(id: &str) -> TestClient {
                     }
                 }
                 Ok(Event::Incoming(Packet::SubAck(_))) => suback_tx.send_modify(|n| *n += 1),
+                Ok(Event::Incoming(Packet::PubAck(_))) => puback_tx.send_modify(|n| *n += 1),
                 Ok(_) => {}
                 Err(rumqttc::v5::ConnectionError::RequestsDone) => break,
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
@@ -77,6 +84,7 @@ fn test_client(id: &str) -> TestClient {
     });
     TestClient {
         client,
+        pubacks,
         incoming,
         subacks,
     }
@@ -313,7 +321,7 @@ impl EdgeNode {
     }
 }
 
-fn values(batch: &[Sample]) -> Vec<f64> {
+pub fn values(batch: &[Sample]) -> Vec<f64> {
     batch.iter().map(|s| s.value).collect()
 }
 
