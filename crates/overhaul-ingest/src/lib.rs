@@ -27,6 +27,11 @@
 //! marking, rebirth requests). The connector publishes the host's `spBv1.0/STATE/{host_id}`
 //! JSON birth (retained, QoS 1) with a matching Will.
 //!
+//! Values of bound metrics become samples (booleans 1/0); BIRTH messages report current values
+//! too. Store-and-forward values (`is_historical`) are passed on like live ones, since
+//! [`Sample`] carries no flag; nulls are skipped. Topics under `spBv1.0/` are always read as
+//! Sparkplug, never as plain JSON.
+//!
 //! Two choices differ from a textbook Sparkplug host, on purpose:
 //! - The session is persistent (`clean_start = false` with a session expiry), where the
 //!   specification asks hosts for a clean start: Overhaul must not lose QoS 1 plain-JSON messages
@@ -34,6 +39,17 @@
 //! - Sparkplug subscriptions are not shared by default ([`SubscriptionPolicy::share_sparkplug`]):
 //!   seq tracking needs every message of an edge node in one place. With several instances, run
 //!   Sparkplug bindings on one of them (or share and accept rebirth churn).
+//!
+//! # Tests and fuzzing
+//! `tests/ingest` checks the payload types against the reference `sparkplug_b.proto` (from
+//! `../shared/standards/sparkplug/`, compiled at test time; skipped with a notice when absent,
+//! required with `OVERHAUL_REQUIRE_SHARED_DATA=1`) and runs the connector against Mosquitto on
+//! 127.0.0.1:1883 (skipped with a notice when nothing listens, required with
+//! `OVERHAUL_REQUIRE_MQTT=1`). Fuzz targets for the payload decoder, the topic parser and the
+//! whole pipeline live in `fuzz/` at the workspace root (outside the workspace; not run by CI):
+//! `cargo install cargo-fuzz`, then in `fuzz/`:
+//! `RUSTC_BOOTSTRAP=1 cargo fuzz run sparkplug_payload -- -max_total_time=60`
+//! (likewise `sparkplug_topic`, `pipeline`).
 //!
 //! # Wiring
 //! ```no_run
