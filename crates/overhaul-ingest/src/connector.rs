@@ -122,7 +122,7 @@ impl Connector {
     ) -> Connector {
         let counters = Arc::new(Counters::default());
         let routes = Arc::new(Routes::new(&bindings.borrow_and_update()));
-        let wanted = routes.subscriptions(&config.subscriptions);
+        let wanted = wanted_filters(&routes, &config);
         let (status_tx, status) = watch::channel(Status {
             wanted: wanted.clone(),
             ..Status::default()
@@ -162,7 +162,7 @@ impl Connector {
             to_ms(config.rebirth_interval),
             to_ms(config.log_interval),
         );
-        let policy = config.subscriptions.clone();
+        let worker_config = config.clone();
         let worker = tokio::spawn(async move {
             let mut msg_rx = msg_rx;
             let mut bindings_open = true;
@@ -180,7 +180,7 @@ impl Connector {
                             continue;
                         }
                         let routes = Arc::new(Routes::new(&bindings.borrow_and_update()));
-                        let new = routes.subscriptions(&policy);
+                        let new = wanted_filters(&routes, &worker_config);
                         pipeline.set_routes(routes);
                         let old = status_tx.borrow().wanted.clone();
                         status_tx.send_modify(|s| s.wanted = new.clone());
@@ -312,6 +312,24 @@ struct SessionCtx {
     in_flight: InFlightSubs,
 }
 
+/// The binding's filters, plus the host's own STATE topic (a Sparkplug 3.0 host watches it to
+/// reassert itself when something else declares it offline).
+fn wanted_filters(routes: &Routes, config: &MqttConfig) -> BTreeSet<String> {
+    let mut f = routes.subscriptions(&config.subscriptions);
+    if let Some(id) = &config.sparkplug_host_id {
+        f.insert(Topic::state(id));
+    }
+    f
+}
+
+/// `Some(false)` for a STATE payload saying offline.
+fn state_online(payload: &[u8]) -> Option<bool> {
+    serde_json::from_slice::<serde_json::Value>(payload)
+        .ok()?
+        .get("online")?
+        .as_bool()
+}
+
 fn host_will(host_id: &str, birth_ms: i64) -> LastWill {
     LastWill::new(
         Topic::state(host_id),
@@ -387,6 +405,25 @@ async fn run_session(mut cx: SessionCtx) {
                 cx.status.send_modify(|s| s.subscribed.extend(ok));
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
+                if let Some(id) = &cx.config.sparkplug_host_id
+                    && p.topic == Topic::state(id).as_bytes()
+                {
+                    // Our own STATE: if it says offline (a stale Will, another process with our
+                    // id), say online again with this connection's birth timestamp.
+                    if state_online(&p.payload) == Some(false) {
+                        tracing::warn!(host_id = %id, "own STATE reads offline; republishing online");
+                        let _ = cx.client.try_publish(
+                            Topic::state(id),
+                            QoS::AtLeastOnce,
+                            true,
+                            state_payload(true, birth_ms),
+                        );
+                    }
+                    if p.qos != QoS::AtMostOnce {
+                        let _ = cx.client.try_ack(&p);
+                    }
+                    continue;
+                }
                 if cx.msg_tx.send(p).await.is_err() {
                     break;
                 }

@@ -370,6 +370,26 @@ async fn sparkplug_edge_node_birth_data_gap_rebirth_death_and_rebirth() {
     assert_eq!(state["online"], serde_json::json!(true));
     let birth_ts = state["timestamp"].as_i64().expect("timestamp in ms");
 
+    // Something declares the host offline: it says online again, with the same birth time.
+    node.c
+        .client
+        .publish(
+            state_topic.clone(),
+            QoS::AtLeastOnce,
+            true,
+            sp::state_payload(false, birth_ts),
+        )
+        .await
+        .unwrap();
+    loop {
+        let s: serde_json::Value =
+            serde_json::from_slice(&node.c.next_on(&state_topic, 10).await).unwrap();
+        if s["online"] == serde_json::json!(true) {
+            assert_eq!(s["timestamp"].as_i64(), Some(birth_ts));
+            break;
+        }
+    }
+
     // Births: the current values of bound metrics arrive.
     node.births(0, 20.0, 1.5, true).await;
     let b = next_batch(&mut rx, 10).await;
