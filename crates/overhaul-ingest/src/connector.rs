@@ -31,6 +31,8 @@ pub struct MqttConfig {
     /// Must be unique per instance and stable across restarts (the persistent session is
     /// keyed by it).
     pub client_id: String,
+    /// Username and password for the broker, if it asks for them.
+    pub credentials: Option<(String, Password)>,
     pub subscriptions: SubscriptionPolicy,
     /// When set, the connector is a Sparkplug host application with this id: it publishes
     /// `spBv1.0/STATE/{id}` online (retained, QoS 1) after connecting, with a Will saying offline.
@@ -58,6 +60,7 @@ impl MqttConfig {
             host: host.into(),
             port,
             client_id: client_id.into(),
+            credentials: None,
             subscriptions: SubscriptionPolicy::default(),
             sparkplug_host_id: None,
             keep_alive: Duration::from_secs(30),
@@ -70,6 +73,16 @@ impl MqttConfig {
             log_interval: Duration::from_secs(60),
             queue: 1024,
         }
+    }
+}
+
+/// A broker password; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(pub String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
     }
 }
 
@@ -140,6 +153,9 @@ impl Connector {
             .set_manual_acks(true)
             .set_receive_maximum(Some(config.receive_maximum))
             .set_max_packet_size(Some(config.max_packet_size));
+        if let Some((user, password)) = &config.credentials {
+            options.set_credentials(user, &password.0);
+        }
         // Acks never wait for room: at most receive_maximum of them are pending at a time.
         let cap = usize::from(config.receive_maximum) * 2 + 1024;
         let (client, eventloop) = AsyncClient::new(options, cap);
@@ -469,4 +485,28 @@ async fn run_session(mut cx: SessionCtx) {
         let _ = tokio::time::timeout(Duration::from_secs(3), drain).await;
     }
     cx.status.send_modify(|s| s.connected = false);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_show_in_debug_output() {
+        let mut c = MqttConfig::new("h", 1883, "id");
+        c.credentials = Some(("user".into(), Password("hunter2".into())));
+        let shown = format!("{c:?}");
+        assert!(shown.contains("user") && shown.contains("***"));
+        assert!(!shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn state_payloads_are_read_for_online() {
+        assert_eq!(
+            state_online(br#"{"online":false,"timestamp":1}"#),
+            Some(false)
+        );
+        assert_eq!(state_online(br#"{"online":true}"#), Some(true));
+        assert_eq!(state_online(b"OFFLINE"), None);
+    }
 }

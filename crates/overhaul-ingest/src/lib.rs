@@ -72,7 +72,7 @@ pub mod json;
 pub mod pipeline;
 pub mod sparkplug;
 
-pub use connector::{Connector, MqttConfig, Status};
+pub use connector::{Connector, MqttConfig, Password, Status};
 pub use counters::{Counters, RejectReason, Snapshot};
 pub use pipeline::{Pipeline, Routes, StaleSignals, SubscriptionPolicy};
 
