@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod assets;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod bad_actors;
@@ -58,11 +59,22 @@ impl Ctx {
 #[derive(Clone, Debug)]
 pub struct App {
     pub db: Db,
+    /// Where uploaded files are kept; `None` keeps them in the database.
+    pub files_dir: Option<std::path::PathBuf>,
 }
 
 impl App {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            files_dir: None,
+        }
+    }
+
+    /// Keeps uploaded files on disk in `dir` (created if missing) instead of the database.
+    pub fn with_files_dir(mut self, dir: std::path::PathBuf) -> Self {
+        self.files_dir = Some(dir);
+        self
     }
 }
 

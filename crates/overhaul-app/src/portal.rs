@@ -2,6 +2,7 @@
 //! request there. A site decides whether reports need a login (`allow_anonymous_requests`, off
 //! by default); the rule is enforced here, not in the page.
 
+use crate::attachments::{Owner, Upload};
 use crate::work_requests::NewWorkRequest;
 use crate::{App, AppError, AppResult, Ctx};
 use chrono::{DateTime, Utc};
@@ -72,17 +73,26 @@ impl App {
         user: Option<&Ctx>,
         target: &PortalTarget,
         mut input: NewWorkRequest,
+        photo: Option<Upload>,
         now: DateTime<Utc>,
     ) -> AppResult<WorkRequest> {
         input.asset_id = target.asset.id;
-        match user {
-            Some(ctx) => self.create_work_request(ctx, input).await,
-            None if target.site.allow_anonymous_requests => {
-                let ctx = Ctx::system("portal (anonymous)", now);
-                self.create_work_request(&ctx, input).await
-            }
-            None => Err(AppError::Unauthenticated),
+        let anonymous = Ctx::system("portal (anonymous)", now);
+        let ctx = match user {
+            Some(ctx) => ctx,
+            None if target.site.allow_anonymous_requests => &anonymous,
+            None => return Err(AppError::Unauthenticated),
+        };
+        // A photo that is not one is refused before anything is filed.
+        if let Some(p) = &photo {
+            overhaul_core::attachment::inspect(&p.bytes)
+                .map_err(|m| AppError::invalid("photo", m))?;
         }
+        let r = self.create_work_request(ctx, input).await?;
+        if let Some(p) = photo {
+            self.attach(ctx, Owner::WorkRequest(r.id), p).await?;
+        }
+        Ok(r)
     }
 
     /// The status of a request filed at this asset, by number. Anonymous readers see it only

@@ -36,6 +36,9 @@ enum Command {
     Serve {
         #[arg(long, env = "OVERHAUL_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Keep uploaded photos and documents in this directory instead of the database.
+        #[arg(long, env = "OVERHAUL_FILES_DIR")]
+        files_dir: Option<std::path::PathBuf>,
     },
     /// Seed a demo plant into a fresh database and serve it.
     Demo {
@@ -265,13 +268,17 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-async fn serve(db: Db, listen: &str) -> Result<()> {
+async fn serve(db: Db, listen: &str, files_dir: Option<std::path::PathBuf>) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?db.backend(), "serving");
-    let router = overhaul_server::build_app(App::new(db.clone()));
+    let mut app = App::new(db.clone());
+    if let Some(dir) = files_dir {
+        app = app.with_files_dir(dir);
+    }
+    let router = overhaul_server::build_app(app);
     overhaul_server::serve(listener, router, shutdown_signal()).await?;
     overhaul_store::dialect::checkpoint(&db).await.ok();
     db.close().await;
@@ -281,9 +288,9 @@ async fn serve(db: Db, listen: &str) -> Result<()> {
 async fn run(cli: Cli) -> Result<ExitCode> {
     let url = cli.database_url.clone();
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, files_dir } => {
             let db = open(&url).await?;
-            serve(db, &listen).await?;
+            serve(db, &listen, files_dir).await?;
         }
         Command::Demo {
             listen,
@@ -308,7 +315,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{logins}");
             if !no_serve {
                 println!("Overhaul demo: http://{listen}/  (Ctrl-C to stop)");
-                serve(db, &listen).await?;
+                serve(db, &listen, None).await?;
             }
         }
         Command::Migrate => {

@@ -790,4 +790,5 @@ mod pm {
     }
 }
 
+mod attachments;
 mod procedures;

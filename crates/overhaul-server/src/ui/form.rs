@@ -97,6 +97,80 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
     }
 }
 
+/// A posted form that may carry files (`multipart/form-data`) or not (urlencoded).
+pub struct Submission {
+    pub fields: Fields,
+    /// (field name, file) for every non-empty file field.
+    pub files: Vec<(String, overhaul_app::attachments::Upload)>,
+}
+
+/// Largest whole upload request: one file at the limit plus the form around it.
+pub const UPLOAD_LIMIT: usize = overhaul_core::attachment::MAX_BYTES + 512 * 1024;
+
+impl<S: Send + Sync> FromRequest<S> for Submission {
+    type Rejection = UiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, UiError> {
+        let headers = req.headers().clone();
+        let multipart = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+        if !multipart {
+            let fields = Fields::from_request(req, state).await?;
+            return Ok(Submission {
+                fields,
+                files: vec![],
+            });
+        }
+        let too_big = || {
+            UiError::bad(format!(
+                "the upload is too large; files may be at most {} MB",
+                overhaul_core::attachment::MAX_BYTES / (1024 * 1024)
+            ))
+            .on(&headers)
+        };
+        let mut mp = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|_| UiError::bad("the upload could not be read").on(&headers))?;
+        let mut fields = Fields::default();
+        let mut files = vec![];
+        loop {
+            let field = match mp.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(too_big());
+                }
+                Err(_) => return Err(UiError::bad("the upload could not be read").on(&headers)),
+            };
+            let name = field.name().unwrap_or_default().to_owned();
+            let filename = field.file_name().map(str::to_owned);
+            let bytes = field.bytes().await.map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    too_big()
+                } else {
+                    UiError::bad("the upload could not be read").on(&headers)
+                }
+            })?;
+            match filename {
+                Some(filename) if !bytes.is_empty() => files.push((
+                    name,
+                    overhaul_app::attachments::Upload {
+                        filename,
+                        bytes: bytes.to_vec(),
+                    },
+                )),
+                Some(_) => {}
+                None => fields
+                    .0
+                    .push((name, String::from_utf8_lossy(&bytes).into_owned())),
+            }
+        }
+        Ok(Submission { fields, files })
+    }
+}
+
 /// A `datetime-local` value ("2026-03-29T06:00") read in the site's zone. A time that does not
 /// exist (the hour skipped when clocks go forward) is refused; an ambiguous one (the hour that
 /// repeats) takes the first.

@@ -14,6 +14,7 @@ mod work_orders;
 use crate::AppState;
 use askama::Template;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -62,7 +63,17 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/assets/{id}/children", get(assets::children))
         .route("/assets/{id}/qr.svg", get(assets::qr_svg))
         .route("/assets/{id}/labels", get(assets::labels))
-        .route("/r/{code}", get(public::form).post(public::submit))
+        .route(
+            "/work-orders/{id}/attachments",
+            post(work_orders::add_attachment).layer(DefaultBodyLimit::max(form::UPLOAD_LIMIT)),
+        )
+        .route("/attachments/{id}", get(serve_attachment))
+        .route(
+            "/r/{code}",
+            get(public::form)
+                .post(public::submit)
+                .layer(DefaultBodyLimit::max(form::UPLOAD_LIMIT)),
+        )
         .route("/r/{code}/requests/{number}", get(public::status))
         .route("/admin", get(admin::index))
         .route("/admin/sites/{id}/anonymous", post(admin::anonymous))
@@ -72,6 +83,46 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/audit/verify", get(admin::verify))
         .route("/static/{version}/{file}", get(static_file))
         .layer(axum::middleware::from_fn_with_state(state, session::layer))
+}
+
+/// An attachment, served so that a browser can never run it: the type comes from the content
+/// check made at upload, `nosniff` is set for every response, and a sandboxing CSP applies.
+async fn serve_attachment(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    v: Viewer,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> UiResult {
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| UiError::bad("not an attachment id"))?;
+    let (a, bytes) = s.app.attachment(&v.ctx, id).await?;
+    let kind = overhaul_core::attachment::FileKind::parse(&a.kind)
+        .map_err(|_| UiError::from(AppError::Internal(format!("unknown kind {}", a.kind))))?;
+    let disposition = format!(
+        "{}; filename*=UTF-8''{}",
+        if kind.is_image() {
+            "inline"
+        } else {
+            "attachment"
+        },
+        session::percent_encode(&a.filename).replace('/', "%2F")
+    );
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(kind.content_type()),
+    );
+    if let Ok(d) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, d);
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; img-src 'self'; sandbox"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400"),
+    );
+    Ok(r)
 }
 
 async fn static_file(

@@ -1,7 +1,7 @@
 //! The QR-code problem report: `/r/{asset_code}` opens a one-screen form. It works without a
 //! login where the site allows anonymous requests, otherwise after signing in.
 
-use super::form::Fields;
+use super::form::Submission;
 use super::session::{MaybeViewer, login_redirect, percent_encode};
 use super::{Chrome, UiError, UiResult, local, render, words};
 use crate::AppState;
@@ -81,10 +81,16 @@ pub async fn submit(
     viewer: MaybeViewer,
     Path(code): Path<String>,
     Query(q): Query<SiteParam>,
-    f: Fields,
+    sub: Submission,
 ) -> UiResult {
     let t = s.app.portal_target(q.site.as_deref(), &code).await?;
     let now = chrono::Utc::now();
+    let f = sub.fields;
+    let photo = sub
+        .files
+        .into_iter()
+        .find(|(name, _)| name == "photo")
+        .map(|(_, p)| p);
     let input = NewWorkRequest {
         asset_id: t.asset.id,
         title: f.get("title").unwrap_or_default().to_owned(),
@@ -98,7 +104,7 @@ pub async fn submit(
     };
     match s
         .app
-        .portal_request(viewer.0.as_ref().map(|v| &v.ctx), &t, input, now)
+        .portal_request(viewer.0.as_ref().map(|v| &v.ctx), &t, input, photo, now)
         .await
     {
         Ok(r) => Ok(Redirect::to(&format!(

@@ -488,6 +488,8 @@ struct WorkOrderPage {
     comments: Vec<(String, String, String)>,
     history: Vec<(String, String, String)>,
     can_plan: bool,
+    /// (id, file name, is image, size)
+    files: Vec<(Uuid, String, bool, String)>,
     assignable: Vec<(Uuid, String, bool)>,
     due_input: String,
     priorities: Vec<(&'static str, bool)>,
@@ -540,6 +542,18 @@ pub async fn page(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) 
     let comments = s.app.list_comments(&v.ctx, id).await?;
     let downtime = s.app.list_downtime(&v.ctx, None, Some(id)).await?;
     let audit = s.app.work_order_audit(&v.ctx, id).await?;
+    let mut files = s
+        .app
+        .attachments_of(&v.ctx, overhaul_app::attachments::Owner::WorkOrder(id))
+        .await?;
+    if let Some(r) = w.request_id {
+        // What the requester sent (a photo from the QR form) belongs to the job too.
+        files.extend(
+            s.app
+                .attachments_of(&v.ctx, overhaul_app::attachments::Owner::WorkRequest(r))
+                .await?,
+        );
+    }
     let mut people: Vec<Uuid> = labour.iter().filter_map(|l| l.user_id).collect();
     people.extend(comments.iter().filter_map(|c| c.author_id));
     people.extend(w.assignee_id);
@@ -655,6 +669,17 @@ pub async fn page(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) 
             .collect(),
         history,
         can_plan: p.can(site, Action::PlanWork),
+        files: files
+            .iter()
+            .map(|f| {
+                (
+                    f.id,
+                    f.filename.clone(),
+                    f.kind != "pdf",
+                    format!("{:.1} MB", f.size_bytes as f64 / (1024.0 * 1024.0)),
+                )
+            })
+            .collect(),
         assignable: assignable
             .into_iter()
             .map(|(id, n)| (id, n, Some(id) == w.assignee_id))
@@ -736,6 +761,33 @@ pub async fn plan(
         s.app
             .update_work_order(&v.ctx, id, version(&f), patch)
             .await?;
+        Ok::<_, UiError>(refresh())
+    };
+    run.await.map_err(|e| e.on(&headers))
+}
+
+/// A photo or document onto the work order (taken with the phone's camera on site).
+pub async fn add_attachment(
+    State(s): State<AppState>,
+    v: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    sub: super::form::Submission,
+) -> UiResult {
+    let run = async {
+        let id = uuid_field("id", &id)?;
+        if sub.files.is_empty() {
+            return Err(UiError::bad("Choose a photo or a PDF first."));
+        }
+        for (_, upload) in sub.files {
+            s.app
+                .attach(
+                    &v.ctx,
+                    overhaul_app::attachments::Owner::WorkOrder(id),
+                    upload,
+                )
+                .await?;
+        }
         Ok::<_, UiError>(refresh())
     };
     run.await.map_err(|e| e.on(&headers))

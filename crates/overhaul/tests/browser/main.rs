@@ -149,6 +149,48 @@ async fn no_horizontal_scroll(b: &Browser, what: &str) {
     );
 }
 
+/// A valid 1×1 PNG (red pixel), built with its CRCs so browsers decode it.
+fn tiny_png() -> Vec<u8> {
+    fn crc(data: &[u8]) -> u32 {
+        let mut c = 0xFFFF_FFFF_u32;
+        for b in data {
+            c ^= u32::from(*b);
+            for _ in 0..8 {
+                c = if c & 1 == 1 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+    fn adler(data: &[u8]) -> u32 {
+        let (mut a, mut b) = (1_u32, 0_u32);
+        for x in data {
+            a = (a + u32::from(*x)) % 65521;
+            b = (b + a) % 65521;
+        }
+        (b << 16) | a
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend((data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend(data);
+        out.extend(&body);
+        out.extend(crc(&body).to_be_bytes());
+    }
+    let raw = [0_u8, 255, 0, 0]; // filter byte + one RGB pixel
+    let mut z = vec![0x78, 0x01, 0x01, 4, 0, 0xFB, 0xFF];
+    z.extend(raw);
+    z.extend(adler(&raw).to_be_bytes());
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut png, b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]);
+    chunk(&mut png, b"IDAT", &z);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_flows_people_click_work_in_a_real_browser() {
     if !browser_available() {
@@ -169,6 +211,10 @@ async fn the_flows_people_click_work_in_a_real_browser() {
     b.type_into("#description", "Seen at shift change.").await;
     b.select("#priority", "high").await;
     b.type_into("#name", "Olga Operator").await;
+    // A photo from the phone: a real PNG (1×1, made here).
+    let photo = tempfile::Builder::new().suffix(".png").tempfile().unwrap();
+    std::fs::write(photo.path(), tiny_png()).unwrap();
+    b.upload("#photo", photo.path()).await;
     b.screenshot(&shots.join("01-qr-report-form.png")).await;
     b.click("button[type=submit]").await;
     let page = b.wait_text("Thank you. Your report was received.").await;
@@ -208,6 +254,13 @@ async fn the_flows_people_click_work_in_a_real_browser() {
     )
     .await;
     let wo_url = b.url().await;
+    // The operator's photo came along with the request.
+    wait_js(
+        &b,
+        "[...document.querySelectorAll('main img')].some(i => i.naturalWidth === 1)",
+        "the operator's photo on the work order",
+    )
+    .await;
     let wo_number = b.text("h1").await.split(' ').next().unwrap().to_owned();
     assert!(wo_number.starts_with("WO-"), "{wo_number}");
     // assign to the Berlin technician, due tomorrow morning

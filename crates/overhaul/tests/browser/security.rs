@@ -303,6 +303,36 @@ async fn the_ui_refuses_bad_requests_and_changes_nothing() {
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("title"));
 
+    // An HTML page posing as a photo: refused with the reason, and no request is filed.
+    let boundary = "XyZboundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nPhoto test\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"leak.jpg\"\r\n\
+         Content-Type: image/jpeg\r\n\r\n<html><script>alert(1)</script></html>\r\n--{boundary}--\r\n"
+    );
+    let r = http
+        .post(format!("{base}/r/BER-A1-L1-C1-CO1"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("only photos"));
+    let inbox = http
+        .get(format!("{base}/requests"))
+        .header("cookie", &planner)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!inbox.contains("Photo test"), "no request was filed");
+
     // A 50 MB form: refused, not a crash.
     let big = "x".repeat(50 * 1024 * 1024);
     let r = http

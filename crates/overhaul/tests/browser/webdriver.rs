@@ -179,6 +179,16 @@ impl Browser {
             .await;
     }
 
+    /// Puts a local file into a file input.
+    pub async fn upload(&self, css: &str, path: &std::path::Path) {
+        let e = self.find(css).await;
+        self.post(
+            &format!("/element/{e}/value"),
+            json!({ "text": path.display().to_string() }),
+        )
+        .await;
+    }
+
     /// Picks an option of a `<select>` by value.
     pub async fn select(&self, css: &str, value: &str) {
         self.find(css).await;
