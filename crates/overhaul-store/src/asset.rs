@@ -242,17 +242,43 @@ pub struct AssetFilter {
 /// Assets ordered by code, then id.
 pub async fn list(db: &Db, f: &AssetFilter) -> StoreResult<Vec<Asset>> {
     let mut q = select();
-    if let Some(s) = &f.sites {
-        q.and_where(Expr::col(Assets::SiteId).is_in(s.iter().copied()));
-    }
-    if let Some(s) = f.site_id {
-        q.and_where(Expr::col(Assets::SiteId).eq(s));
+    // With roots only, the site conditions go into the roots query below (see there).
+    if !f.roots_only {
+        if let Some(s) = &f.sites {
+            q.and_where(Expr::col(Assets::SiteId).is_in(s.iter().copied()));
+        }
+        if let Some(s) = f.site_id {
+            q.and_where(Expr::col(Assets::SiteId).eq(s));
+        }
     }
     if let Some(p) = f.parent_id {
         q.and_where(Expr::col(Assets::ParentId).eq(p));
     }
     if f.roots_only {
-        q.and_where(Expr::col(Assets::ParentId).is_null());
+        // Roots are found first, on their own, and the page is read by id: with the site
+        // condition in the page query, SQLite prefers walking the (site_id, code) index for its
+        // order and reads every asset of the site (100,000 of them) to find a handful of roots.
+        #[derive(sqlx::FromRow)]
+        struct Id {
+            id: Uuid,
+        }
+        let mut roots = Query::select();
+        roots
+            .column(Assets::Id)
+            .from(Assets::Table)
+            .and_where(Expr::col(Assets::ParentId).is_null())
+            .limit(100_000);
+        if let Some(s) = &f.sites {
+            roots.and_where(Expr::col(Assets::SiteId).is_in(s.iter().copied()));
+        }
+        if let Some(s) = f.site_id {
+            roots.and_where(Expr::col(Assets::SiteId).eq(s));
+        }
+        let ids: Vec<Id> = db.fetch_all(&roots).await?;
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        q.and_where(Expr::col(Assets::Id).is_in(ids.into_iter().map(|i| i.id)));
     }
     if let Some(p) = &f.subtree_path {
         q.cond_where(subtree_cond(Expr::col(Assets::Path), p));

@@ -197,3 +197,17 @@ pub async fn stats(db: &Db) -> StoreResult<Stats> {
         work_requests: reqs.n,
     })
 }
+
+/// Refreshes the query planner's statistics (after bulk loads; SQLite's planner picks indexes
+/// from them).
+pub async fn analyze(db: &Db) -> StoreResult<()> {
+    match db {
+        Db::Sqlite { write, .. } => {
+            sqlx::query("ANALYZE").execute(write).await?;
+        }
+        Db::Postgres(p) => {
+            sqlx::query("ANALYZE").execute(p).await?;
+        }
+    }
+    Ok(())
+}

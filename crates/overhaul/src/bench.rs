@@ -30,6 +30,8 @@ pub struct BenchArgs {
     list_requests: usize,
 }
 
+const UI_PASSWORD: &str = "bench-password";
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -109,7 +111,7 @@ async fn measure(url: &str, args: &BenchArgs) -> Result<()> {
         NewUser {
             email: "bench@x.test".into(),
             name: "Bench".into(),
-            password: None,
+            password: Some(UI_PASSWORD.into()),
             roles: vec![NewGrant {
                 role: Role::Planner,
                 site_id: None,
@@ -330,6 +332,7 @@ async fn measure(url: &str, args: &BenchArgs) -> Result<()> {
         lat,
         started.elapsed().as_secs_f64(),
     );
+    ui_pages(&app, &base, &lines, args).await?;
     if let Some(mb) = rss_mb() {
         println!("process RSS (server + load generator, same process): {mb:.0} MB");
     }
@@ -379,5 +382,187 @@ impl Cleanup {
                 .await;
             }
         }
+    }
+}
+
+/// Server time of the UI's heaviest pages: the work-order list (50 rows over the seeded work
+/// orders) and the asset tree (first level, and one level down) with 100,000 assets; and what
+/// a page weighs on the wire, compressed.
+async fn ui_pages(app: &App, base: &str, lines: &[Uuid], args: &BenchArgs) -> Result<()> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let r = http
+        .post(format!("{base}/login"))
+        .form(&[("email", "bench@x.test"), ("password", UI_PASSWORD)])
+        .send()
+        .await?;
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("no session cookie from the login")?
+        .to_owned();
+    let get = |path: String| {
+        let http = http.clone();
+        let cookie = cookie.clone();
+        async move {
+            let t = Instant::now();
+            let r = http
+                .get(format!("{base}{path}"))
+                .header("cookie", cookie)
+                .send()
+                .await?;
+            let status = r.status();
+            let body = r.text().await?;
+            if !status.is_success() {
+                anyhow::bail!("{path}: {status}");
+            }
+            Ok::<_, anyhow::Error>((t.elapsed().as_secs_f64() * 1000.0, body))
+        }
+    };
+    let n = args.list_requests.min(1_000);
+    let started = Instant::now();
+    let mut lat = Vec::new();
+    for i in 0..n {
+        let line = lines[i % lines.len()];
+        let (ms, body) = get(format!("/work-orders?status=open&asset={line}")).await?;
+        if body.matches("<tr><td class=\"no-print\">").count() != 50 {
+            anyhow::bail!("the list page did not show 50 rows");
+        }
+        lat.push(ms);
+    }
+    report(
+        &format!(
+            "UI page: work-order list (open, one line's subtree, 50 rows) over {} rows",
+            args.list_rows
+        ),
+        lat,
+        started.elapsed().as_secs_f64(),
+    );
+
+    // 100,000 assets at a second site: 10 areas › 100 work centres › 99 work units.
+    let sys = Ctx::system("bench", Utc::now() - Duration::days(30));
+    let site = app
+        .create_site(
+            &sys,
+            NewSite {
+                code: "T".into(),
+                name: "Tree".into(),
+                timezone: "UTC".into(),
+                business_hours: None,
+                currency: None,
+                allow_anonymous_requests: false,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .site
+        .id;
+    let t0 = Instant::now();
+    let mut areas = vec![];
+    let mut total = 0;
+    let now = Utc::now();
+    for a in 0..10 {
+        let mut tx = app.db.begin(&sys.actor.audit_ref(), now).await?;
+        let area = tree_asset(site, None, format!("T{a}"), "area", now);
+        overhaul_store::asset::insert(&mut tx, &area).await?;
+        areas.push(area.id);
+        total += 1;
+        for w in 0..100 {
+            let wc = tree_asset(site, Some(&area), format!("T{a}W{w}"), "work_center", now);
+            overhaul_store::asset::insert(&mut tx, &wc).await?;
+            total += 1;
+            for u in 0..99 {
+                let unit = tree_asset(site, Some(&wc), format!("T{a}W{w}U{u}"), "work_unit", now);
+                overhaul_store::asset::insert(&mut tx, &unit).await?;
+                total += 1;
+            }
+        }
+        tx.commit().await?;
+    }
+    println!(
+        "seeded {total} assets at a second site in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+    overhaul_store::dialect::analyze(&app.db).await?;
+    let started = Instant::now();
+    let mut lat = Vec::new();
+    for _ in 0..n {
+        let (ms, body) = get("/assets".into()).await?;
+        if !body.contains("T9") {
+            anyhow::bail!("the tree page lacks the areas");
+        }
+        lat.push(ms);
+    }
+    report(
+        "UI page: asset tree, first level of every site (100,000 assets at one)",
+        lat,
+        started.elapsed().as_secs_f64(),
+    );
+    let started = Instant::now();
+    let mut lat = Vec::new();
+    for i in 0..n {
+        let (ms, _) = get(format!("/assets/{}/children", areas[i % areas.len()])).await?;
+        lat.push(ms);
+    }
+    report(
+        "UI fragment: one area's 100 children (with their child counts)",
+        lat,
+        started.elapsed().as_secs_f64(),
+    );
+
+    // What the work-order list weighs compressed, with the script and the stylesheet.
+    let mut wire = 0;
+    let mut plain = 0;
+    for path in [
+        format!("/work-orders?status=open&asset={}", lines[0]),
+        format!("/static/{}/htmx.min.js", overhaul_server::ui::ASSET_VERSION),
+        format!("/static/{}/app.css", overhaul_server::ui::ASSET_VERSION),
+    ] {
+        let r = http
+            .get(format!("{base}{path}"))
+            .header("cookie", &cookie)
+            .header("accept-encoding", "gzip")
+            .send()
+            .await?;
+        let bytes = r.bytes().await?;
+        wire += bytes.len();
+        let (_, body) = get(path).await?;
+        plain += body.len();
+    }
+    println!(
+        "UI weight: work-order list page + htmx + CSS = {:.1} KB on the wire (gzip), {:.1} KB uncompressed",
+        wire as f64 / 1024.0,
+        plain as f64 / 1024.0
+    );
+    Ok(())
+}
+
+fn tree_asset(
+    site: Uuid,
+    parent: Option<&overhaul_store::asset::Asset>,
+    code: String,
+    level: &str,
+    now: chrono::DateTime<Utc>,
+) -> overhaul_store::asset::Asset {
+    let id = Uuid::now_v7();
+    overhaul_store::asset::Asset {
+        id,
+        site_id: site,
+        parent_id: parent.map(|p| p.id),
+        path: overhaul_store::asset::Asset::child_path(parent.map(|p| p.path.as_str()), id),
+        code,
+        name: "x".into(),
+        level: level.into(),
+        equipment_class: None,
+        consequence: None,
+        likelihood: None,
+        status: "running".into(),
+        replacement_value: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
     }
 }
