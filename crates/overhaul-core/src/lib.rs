@@ -9,6 +9,7 @@ mod macros;
 pub mod asset;
 pub mod asset_state;
 pub mod audit;
+pub mod condition;
 pub mod failure_code;
 pub mod ids;
 pub mod kpi;
