@@ -5,6 +5,7 @@
 //! a [`Tx`], which appends the audit record of the change in the same transaction and refuses to
 //! commit writes that carry none.
 
+pub mod alarm;
 pub mod asset;
 pub mod audit;
 pub mod backup;
@@ -15,7 +16,9 @@ pub mod idempotency;
 pub mod import;
 pub mod meter;
 pub mod pm;
+pub mod reading;
 pub mod schema;
+pub mod signal;
 pub mod site;
 pub mod testing;
 pub mod user;
