@@ -3,6 +3,7 @@
 //! adapter (HTTP API, UI, CLI, importers) enforces the same rules.
 
 pub mod access;
+pub mod alarms;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod kpis;
 pub mod meters;
 pub mod pm;
 pub mod reliability;
+pub mod signals;
 pub mod sites;
 pub mod users;
 pub mod work_orders;
@@ -54,11 +56,16 @@ impl Ctx {
 #[derive(Clone, Debug)]
 pub struct App {
     pub db: Db,
+    /// Rule evaluation state of signals between reading batches (see [`signals`]).
+    pub(crate) condition: std::sync::Arc<tokio::sync::Mutex<signals::ConditionCache>>,
 }
 
 impl App {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            condition: std::sync::Arc::default(),
+        }
     }
 }
 
