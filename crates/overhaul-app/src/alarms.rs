@@ -144,7 +144,9 @@ async fn open_work(tx: &mut Tx, a: &AlarmRow) -> AppResult<Option<OpenWork>> {
     let r = work_request::get_tx(tx, id).await?;
     let status = WorkRequestStatus::parse(&r.status).map_err(AppError::Internal)?;
     Ok(match status {
-        WorkRequestStatus::Open | WorkRequestStatus::Approved => Some(OpenWork::Request(Box::new(r))),
+        WorkRequestStatus::Open | WorkRequestStatus::Approved => {
+            Some(OpenWork::Request(Box::new(r)))
+        }
         WorkRequestStatus::Rejected => None,
         WorkRequestStatus::Converted => match r.work_order_id {
             Some(w) => {

@@ -423,6 +423,24 @@ impl App {
             .map(|s| s.signal))
     }
 
+    /// The one signal the actor can see with this name: `Err` (a reason) when there is none
+    /// or several (names are unique per asset only).
+    pub async fn signal_by_name(&self, ctx: &Ctx, name: &str) -> AppResult<Result<Uuid, String>> {
+        let found: Vec<SignalSite> = signal::by_name(&self.db, name)
+            .await?
+            .into_iter()
+            .filter(|s| ctx.actor.check(s.site_id, Action::Read, "signal").is_ok())
+            .collect();
+        Ok(match found.as_slice() {
+            [one] => Ok(one.signal.id),
+            [] => Err(format!("no signal is named '{name}'")),
+            _ => Err(format!(
+                "{} signals are named '{name}': use signal_id",
+                found.len()
+            )),
+        })
+    }
+
     pub async fn update_signal(
         &self,
         ctx: &Ctx,
