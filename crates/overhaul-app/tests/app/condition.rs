@@ -552,3 +552,71 @@ async fn signal_definitions_are_checked_field_by_field() {
     second.source = SourceBinding::Http;
     assert!(app.create_signal(&super::at(0), second).await.is_ok());
 }
+
+#[tokio::test]
+async fn bulk_readings_roll_up_by_hour_and_retention_keeps_the_rollups() {
+    let tdb = testing::fresh().await.unwrap();
+    let app = App::new(tdb.db.clone());
+    let asset = plant(&app).await;
+    let s = vibration(&app, asset, "vib").await;
+    let id = s.signal.id;
+    // 25,000 readings one second apart (more than two SQLite insert chunks), values 0..24999
+    // scaled by nothing; they span 6 h 56 min 40 s from 10:00 (hours 10..16).
+    let start = t(24 * 10 + 10);
+    let batch: Vec<IncomingReading> = (0..25_000)
+        .map(|i| IncomingReading {
+            signal_id: id,
+            at_ms: ms(start) + i * 1000,
+            value: (i % 5) as f64,
+        })
+        .collect();
+    let now = start + Duration::hours(8);
+    let r = app.ingest_readings(&sys(now), &batch).await.unwrap();
+    assert_eq!((r.accepted, r.already_stored), (25_000, 0));
+    let range = |from: DateTime<Utc>, to: DateTime<Utc>| RangeQuery {
+        from: Some(from),
+        to: Some(to),
+        limit: Some(100_000),
+    };
+    let roll = app
+        .signal_rollups(&sys(now), id, range(start, now))
+        .await
+        .unwrap();
+    // by hand: 7 hours; the first six hold 3,600 readings each (720 of each value 0..4, sum
+    // 720 * 10 = 7,200), the last one the remaining 3,400 (680 of each, sum 6,800)
+    assert_eq!(roll.len(), 7);
+    assert_eq!(
+        roll.iter().map(|h| h.count_value).collect::<Vec<_>>(),
+        vec![3600, 3600, 3600, 3600, 3600, 3600, 3400]
+    );
+    assert_eq!(
+        (roll[0].min_value, roll[0].max_value, roll[0].sum_value),
+        (0.0, 4.0, 7200.0)
+    );
+    assert_eq!(roll[6].sum_value, 6800.0);
+    // rebuilding from the raw rows gives the same
+    app.rebuild_rollups(&sys(now), start, now).await.unwrap();
+    let again = app
+        .signal_rollups(&sys(now), id, range(start, now))
+        .await
+        .unwrap();
+    assert_eq!(again, roll);
+    // 30 d 15 h 30 min after the first reading, a retention of 30 d 12 h cuts at 13:30 of the
+    // first day, rounded down to 13:00: the raw rows of hours 10, 11 and 12 go, rollups stay
+    let later = start + Duration::days(30) + Duration::hours(15) + Duration::minutes(30);
+    let gone = app
+        .prune_readings(&sys(later), Duration::days(30) + Duration::hours(12))
+        .await
+        .unwrap();
+    assert_eq!(gone, 3 * 3600);
+    let raw = app
+        .signal_readings(&sys(later), id, range(start, now))
+        .await
+        .unwrap();
+    assert_eq!(raw.len(), 25_000 - 3 * 3600);
+    let kept = app
+        .signal_rollups(&sys(later), id, range(start, now))
+        .await
+        .unwrap();
+    assert_eq!(kept, roll);
+}
