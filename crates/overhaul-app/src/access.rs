@@ -26,6 +26,8 @@ pub enum Action {
     RecordDowntime,
     Comment,
     ReadAudit,
+    /// Acknowledge, shelve and unshelve alarms.
+    HandleAlarms,
 }
 
 use Action::*;
@@ -49,6 +51,7 @@ pub const PERMISSIONS: &[(Role, &[Action])] = &[
             RecordDowntime,
             Comment,
             ReadAudit,
+            HandleAlarms,
         ],
     ),
     (
@@ -66,6 +69,7 @@ pub const PERMISSIONS: &[(Role, &[Action])] = &[
             RecordDowntime,
             Comment,
             ReadAudit,
+            HandleAlarms,
         ],
     ),
     (
@@ -81,6 +85,7 @@ pub const PERMISSIONS: &[(Role, &[Action])] = &[
             RecordLabor,
             RecordDowntime,
             Comment,
+            HandleAlarms,
         ],
     ),
     (
@@ -94,11 +99,19 @@ pub const PERMISSIONS: &[(Role, &[Action])] = &[
             RecordLabor,
             RecordDowntime,
             Comment,
+            HandleAlarms,
         ],
     ),
     (
         Role::Operator,
-        &[Read, RecordReadings, CreateRequest, RecordDowntime, Comment],
+        &[
+            Read,
+            RecordReadings,
+            CreateRequest,
+            RecordDowntime,
+            Comment,
+            HandleAlarms,
+        ],
     ),
     (Role::Storekeeper, &[Read, CreateRequest, Comment]),
     (Role::Auditor, &[Read, ReadAudit]),
@@ -238,6 +251,9 @@ mod tests {
             (Role::Auditor, ReadAudit, true),
             (Role::Auditor, Comment, false),
             (Role::Auditor, Read, true),
+            (Role::Operator, HandleAlarms, true),
+            (Role::Auditor, HandleAlarms, false),
+            (Role::Storekeeper, HandleAlarms, false),
         ];
         for (role, action, ok) in cases {
             assert_eq!(permits(role, action), ok, "{role} {action:?}");

@@ -74,7 +74,11 @@ impl From<StoreError> for AppError {
 /// Turns a constraint name into a sentence a user understands.
 fn conflict_message(constraint: &str) -> String {
     let c = constraint.to_lowercase();
-    if c.contains("assets") && c.contains("code") || c.contains("assets_site_id_code") {
+    if c.contains("signals") && c.contains("source_key") {
+        "another signal is already bound to this source".into()
+    } else if c.contains("signals") && c.contains("name") {
+        "this asset already has a signal with this name".into()
+    } else if c.contains("assets") && c.contains("code") || c.contains("assets_site_id_code") {
         "an asset with this code already exists at this site".into()
     } else if c.contains("sites") && c.contains("code") {
         "a site with this code already exists".into()

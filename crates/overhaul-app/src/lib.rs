@@ -3,6 +3,7 @@
 //! adapter (HTTP API, UI, CLI, importers) enforces the same rules.
 
 pub mod access;
+pub mod alarms;
 pub mod assets;
 pub mod attachments;
 pub mod audit;
@@ -18,6 +19,7 @@ pub mod portal;
 pub mod procedures;
 pub mod reliability;
 pub mod sessions;
+pub mod signals;
 pub mod sites;
 pub mod users;
 pub mod work_orders;
@@ -61,6 +63,8 @@ pub struct App {
     pub db: Db,
     /// Where uploaded files are kept; `None` keeps them in the database.
     pub files_dir: Option<std::path::PathBuf>,
+    /// Rule evaluation state of signals between reading batches (see [`signals`]).
+    pub(crate) condition: std::sync::Arc<tokio::sync::Mutex<signals::ConditionCache>>,
 }
 
 impl App {
@@ -68,6 +72,7 @@ impl App {
         Self {
             db,
             files_dir: None,
+            condition: std::sync::Arc::default(),
         }
     }
 

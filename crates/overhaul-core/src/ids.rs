@@ -61,6 +61,9 @@ id_type!(
     DowntimeId,
     CommentId,
     StateIntervalId,
+    SignalId,
+    SignalRuleId,
+    AlarmId,
 );
 
 #[cfg(test)]

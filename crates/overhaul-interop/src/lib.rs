@@ -15,6 +15,7 @@ mod excavator_mwo;
 mod hierarchy;
 mod ids;
 mod progress;
+mod readings;
 mod report;
 mod source;
 
@@ -35,15 +36,22 @@ pub enum ImportKind {
     AzurePdm,
     /// The mining-excavator work-order history of Hodkiewicz & Ho (2016): one CSV file.
     ExcavatorMwo,
+    /// Signal readings: a CSV file with the columns `signal_id` (or `signal`), `time`, `value`.
+    Readings,
 }
 
 impl ImportKind {
-    pub const ALL: [ImportKind; 2] = [ImportKind::AzurePdm, ImportKind::ExcavatorMwo];
+    pub const ALL: [ImportKind; 3] = [
+        ImportKind::AzurePdm,
+        ImportKind::ExcavatorMwo,
+        ImportKind::Readings,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ImportKind::AzurePdm => "azure-pdm",
             ImportKind::ExcavatorMwo => "excavator-mwo",
+            ImportKind::Readings => "readings",
         }
     }
 
@@ -94,6 +102,7 @@ pub async fn import(
     let report = match kind {
         ImportKind::AzurePdm => azure_pdm::import(app, ctx, path, progress).await?,
         ImportKind::ExcavatorMwo => excavator_mwo::import(app, ctx, path, progress).await?,
+        ImportKind::Readings => readings::import(app, ctx, path, progress).await?,
     };
     progress.finish();
     Ok(report)

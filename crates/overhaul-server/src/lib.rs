@@ -50,7 +50,7 @@ POSTs accept Idempotency-Key.",
     )),
     tags(
         (name = "sites"), (name = "users"), (name = "assets"), (name = "meters"),
-        (name = "work-requests"), (name = "work-orders"), (name = "procedures"), (name = "pm"), (name = "kpis"), (name = "reference"), (name = "audit")
+        (name = "work-requests"), (name = "work-orders"), (name = "procedures"), (name = "pm"), (name = "condition"), (name = "kpis"), (name = "reference"), (name = "audit")
     )
 )]
 struct ApiDoc;
@@ -139,6 +139,18 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(pm::forecast))
         .routes(routes!(pm::compliance))
         .routes(routes!(pm::add_holiday, pm::list_holidays))
+        .routes(routes!(condition::create_signal, condition::list_signals))
+        .routes(routes!(condition::get_signal, condition::update_signal))
+        .routes(routes!(condition::add_rule))
+        .routes(routes!(condition::update_rule))
+        .routes(routes!(condition::signal_readings))
+        .routes(routes!(condition::signal_rollups))
+        .routes(routes!(condition::list_alarms))
+        .routes(routes!(condition::get_alarm))
+        .routes(routes!(condition::alarm_history))
+        .routes(routes!(condition::acknowledge_alarm))
+        .routes(routes!(condition::shelve_alarm))
+        .routes(routes!(condition::unshelve_alarm))
         .routes(routes!(misc::failure_codes))
         .routes(routes!(misc::audit_list))
         .routes(routes!(misc::audit_verify))

@@ -191,6 +191,11 @@ impl Db {
     }
 }
 
+pub(crate) enum Conn<'a> {
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
+}
+
 enum TxInner {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     Postgres(sqlx::Transaction<'static, Postgres>),
@@ -251,6 +256,16 @@ impl Tx {
             }
         };
         Ok(n)
+    }
+
+    /// The raw connection, for the few hand-written statements of [`crate::dialect`] (bulk
+    /// insert of sensor readings). Nothing written through it is audited, so only measurement
+    /// tables may be written this way.
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match &mut self.inner {
+            TxInner::Sqlite(tx) => Conn::Sqlite(tx),
+            TxInner::Postgres(tx) => Conn::Postgres(tx),
+        }
     }
 
     pub async fn fetch_all<T: Rows, S: SqlxBinder>(&mut self, stmt: &S) -> StoreResult<Vec<T>> {

@@ -5,6 +5,7 @@
 //! a [`Tx`], which appends the audit record of the change in the same transaction and refuses to
 //! commit writes that carry none.
 
+pub mod alarm;
 pub mod asset;
 pub mod attachment;
 pub mod audit;
@@ -18,8 +19,10 @@ pub mod meter;
 pub mod overview;
 pub mod pm;
 pub mod procedure;
+pub mod reading;
 pub mod schema;
 pub mod session;
+pub mod signal;
 pub mod site;
 pub mod testing;
 pub mod user;

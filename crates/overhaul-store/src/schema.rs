@@ -384,6 +384,103 @@ pub enum StepResults {
     RecordedAt,
 }
 
+#[derive(Iden, Clone, Copy)]
+pub enum Signals {
+    Table,
+    Id,
+    AssetId,
+    MeterId,
+    Name,
+    Kind,
+    Unit,
+    Scale,
+    ValueOffset,
+    SourceKind,
+    SourceKey,
+    Source,
+    MaxGapS,
+    Enabled,
+    Version,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum SignalRules {
+    Table,
+    Id,
+    SignalId,
+    Name,
+    Kind,
+    Params,
+    Priority,
+    Enabled,
+    Version,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Readings {
+    Table,
+    SignalId,
+    TsMs,
+    Value,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum ReadingRollups {
+    Table,
+    SignalId,
+    HourMs,
+    MinValue,
+    MaxValue,
+    SumValue,
+    CountValue,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Alarms {
+    Table,
+    Id,
+    SignalId,
+    RuleId,
+    State,
+    Priority,
+    ActivatedAt,
+    AcknowledgedAt,
+    AcknowledgedBy,
+    ShelvedUntil,
+    ShelveReason,
+    Suppressed,
+    Chattering,
+    RecentActivations,
+    ActivationCount,
+    WorkRequestId,
+    FirstReadingMs,
+    LastReadingMs,
+    LastValue,
+    Version,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum AlarmEvents {
+    Table,
+    Id,
+    AlarmId,
+    At,
+    Kind,
+    FromState,
+    ToState,
+    ReadingMs,
+    Value,
+    ActorId,
+    ActorName,
+    Note,
+}
+
 /// Every table Overhaul owns, parents before children (the order backups are written and
 /// restored in).
 pub const TABLES: &[&str] = &[
@@ -409,6 +506,12 @@ pub const TABLES: &[&str] = &[
     "work_order_comments",
     "pm_occurrences",
     "step_results",
+    "signals",
+    "signal_rules",
+    "readings",
+    "reading_rollups",
+    "alarms",
+    "alarm_events",
     "failure_codes",
     "counters",
     "idempotency_keys",

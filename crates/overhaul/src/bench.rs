@@ -28,6 +28,13 @@ pub struct BenchArgs {
     /// List requests measured.
     #[arg(long, default_value_t = 2_000)]
     list_requests: usize,
+    /// Measure only the condition-monitoring reading pipeline (signals with rules, batches
+    /// through `ingest_readings`) instead of the API.
+    #[arg(long)]
+    ingest: bool,
+    /// Readings per batch in the ingest measurement.
+    #[arg(long, default_value_t = 10_000)]
+    batch: usize,
 }
 
 const UI_PASSWORD: &str = "bench-password";
@@ -79,7 +86,11 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             .unwrap_or(&args.target);
         (format!("{base}/{name}"), Cleanup::Pg(admin, name))
     };
-    let result = measure(&url, &args).await;
+    let result = if args.ingest {
+        crate::bench_ingest::measure(&url, args.seconds, args.batch).await
+    } else {
+        measure(&url, &args).await
+    };
     cleanup.run().await;
     result
 }

@@ -1,6 +1,7 @@
 //! `overhaul`: the command line. Parses arguments, wires the layers together, nothing more.
 
 mod bench;
+mod bench_ingest;
 mod demo;
 
 use anyhow::{Context, Result, bail};
@@ -82,7 +83,8 @@ enum Command {
     /// Measure the API over loopback on a fresh database (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
     /// Import a maintenance history; importing it again changes nothing. KIND: azure-pdm (PATH is
-    /// the directory of the PdM_*.csv files) or excavator-mwo (PATH is excavators.csv).
+    /// the directory of the PdM_*.csv files), excavator-mwo (PATH is excavators.csv) or readings
+    /// (PATH is a CSV of signal_id or signal, time, value).
     Import {
         #[arg(value_parser = overhaul_interop::ImportKind::parse)]
         kind: overhaul_interop::ImportKind,

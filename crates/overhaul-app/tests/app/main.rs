@@ -409,6 +409,8 @@ async fn bad_actors_pareto() {
     assert_eq!((by_mode[0].key.as_str(), by_mode[0].failures), ("BRD", 3));
 }
 
+mod condition;
+
 mod pm {
     use super::*;
     use overhaul_app::pm::NewPmPlan;

@@ -7,4 +7,5 @@
 mod azure_pdm;
 mod excavator_mwo;
 mod historic_work;
+mod readings;
 mod support;

@@ -54,13 +54,16 @@ pub async fn get_meter(
     Ok(with_etag(StatusCode::OK, m.version, &m))
 }
 
-/// One reading, or a batch as `{"readings": [...]}`. All or nothing: a batch with one bad
-/// reading stores none and names it.
+/// One meter reading, or a batch as `{"readings": [...]}` (all or nothing: a batch with one bad
+/// reading stores none and names it); or a batch of signal readings
+/// `{"readings": [{"signal_id", "time", "value"}, ...]}`, where each bad reading is counted by
+/// reason and skipped.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ReadingInput {
     One(NewReading),
     Batch(ReadingBatch),
+    Signals(crate::api::condition::SignalReadingBatch),
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -70,17 +73,31 @@ pub struct ReadingBatch {
 }
 
 #[utoipa::path(post, path = "/api/v1/readings", tag = "meters", request_body = ReadingInput,
-    responses((status = 201, description = "The stored readings", body = Vec<Reading>), Errors),
+    responses((status = 201, description = "The stored meter readings", body = Vec<Reading>),
+              (status = 200, description = "A signal batch: readings accepted and rejected by reason, alarms and work raised", body = overhaul_app::signals::IngestReport),
+              Errors),
     security(("bearer" = [])))]
 pub async fn create_readings(
     State(s): State<AppState>,
     Auth(ctx): Auth,
     body: Bytes,
 ) -> ApiResult<Response> {
-    // A batch is recognised by its key, so that errors in a single reading name its field.
-    let is_batch = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .is_some_and(|v| v.get("readings").is_some());
+    // A batch is recognised by its key, so that errors in a single reading name its field; a
+    // batch whose readings name a signal goes to the signal pipeline.
+    let parsed = serde_json::from_slice::<serde_json::Value>(&body).ok();
+    let is_batch = parsed.as_ref().is_some_and(|v| v.get("readings").is_some());
+    let is_signals = parsed
+        .as_ref()
+        .and_then(|v| v.get("readings"))
+        .and_then(|r| r.as_array())
+        .and_then(|a| a.first())
+        .is_some_and(|r| r.get("signal_id").is_some());
+    if is_signals {
+        let b = parse_json::<crate::api::condition::SignalReadingBatch>(&body)?;
+        return Ok(crate::api::condition::ingest(&s, &ctx, b)
+            .await?
+            .into_response());
+    }
     let input = if is_batch {
         parse_json::<ReadingBatch>(&body)?.readings
     } else {

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, documented by OpenAPI generated from these handlers.
 
 pub mod assets;
+pub mod condition;
 pub mod meters;
 pub mod misc;
 pub mod pm;

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::zombie_processes)]
 
 mod bad_input;
+mod condition;
 mod contract;
 mod planner_day;
 mod pm;
