@@ -3,6 +3,7 @@
 mod bench;
 mod bench_ingest;
 mod demo;
+mod mqtt;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -40,6 +41,13 @@ enum Command {
         /// Keep uploaded photos and documents in this directory instead of the database.
         #[arg(long, env = "OVERHAUL_FILES_DIR")]
         files_dir: Option<std::path::PathBuf>,
+        /// Read machine data from this MQTT broker (HOST:PORT): the signals bound to MQTT topics
+        /// and Sparkplug B metrics.
+        #[arg(long, env = "OVERHAUL_MQTT")]
+        mqtt: Option<String>,
+        /// MQTT client id: unique per instance, stable across restarts (default overhaul-HOSTNAME).
+        #[arg(long, env = "OVERHAUL_MQTT_CLIENT_ID")]
+        mqtt_client_id: Option<String>,
     },
     /// Seed a demo plant into a fresh database and serve it.
     Demo {
@@ -270,7 +278,18 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-async fn serve(db: Db, listen: &str, files_dir: Option<std::path::PathBuf>) -> Result<()> {
+/// Machine data source for `serve`: broker address and client id.
+struct MqttOpts {
+    broker: String,
+    client_id: Option<String>,
+}
+
+async fn serve(
+    db: Db,
+    listen: &str,
+    files_dir: Option<std::path::PathBuf>,
+    mqtt: Option<MqttOpts>,
+) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -280,8 +299,15 @@ async fn serve(db: Db, listen: &str, files_dir: Option<std::path::PathBuf>) -> R
     if let Some(dir) = files_dir {
         app = app.with_files_dir(dir);
     }
+    let ingest = match mqtt {
+        Some(m) => Some(mqtt::start(app.clone(), &m.broker, m.client_id).await?),
+        None => None,
+    };
     let router = overhaul_server::build_app(app);
     overhaul_server::serve(listener, router, shutdown_signal()).await?;
+    if let Some(i) = ingest {
+        i.stop().await;
+    }
     overhaul_store::dialect::checkpoint(&db).await.ok();
     db.close().await;
     Ok(())
@@ -290,9 +316,18 @@ async fn serve(db: Db, listen: &str, files_dir: Option<std::path::PathBuf>) -> R
 async fn run(cli: Cli) -> Result<ExitCode> {
     let url = cli.database_url.clone();
     match cli.command {
-        Command::Serve { listen, files_dir } => {
+        Command::Serve {
+            listen,
+            files_dir,
+            mqtt,
+            mqtt_client_id,
+        } => {
             let db = open(&url).await?;
-            serve(db, &listen, files_dir).await?;
+            let mqtt = mqtt.map(|broker| MqttOpts {
+                broker,
+                client_id: mqtt_client_id,
+            });
+            serve(db, &listen, files_dir, mqtt).await?;
         }
         Command::Demo {
             listen,
@@ -317,7 +352,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{logins}");
             if !no_serve {
                 println!("Overhaul demo: http://{listen}/  (Ctrl-C to stop)");
-                serve(db, &listen, None).await?;
+                serve(db, &listen, None, None).await?;
             }
         }
         Command::Migrate => {

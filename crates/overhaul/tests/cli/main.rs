@@ -420,3 +420,172 @@ async fn pm_and_kpi_commands() {
         text(&out)
     );
 }
+
+fn broker_available() -> bool {
+    let up = std::net::TcpStream::connect(("127.0.0.1", 1883)).is_ok()
+        && Command::new("mosquitto_pub").arg("--help").output().is_ok();
+    if !up {
+        assert!(
+            std::env::var("OVERHAUL_REQUIRE_MQTT").as_deref() != Ok("1"),
+            "OVERHAUL_REQUIRE_MQTT=1 but no Mosquitto (and mosquitto_pub) on 127.0.0.1:1883"
+        );
+        eprintln!("NOTICE: MQTT test skipped: no broker on 127.0.0.1:1883");
+    }
+    up
+}
+
+fn publish(topic: &str, payload: &str) {
+    let ok = Command::new("mosquitto_pub")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            "1883",
+            "-q",
+            "1",
+            "-t",
+            topic,
+            "-m",
+            payload,
+        ])
+        .status()
+        .expect("mosquitto_pub")
+        .success();
+    assert!(ok, "mosquitto_pub failed");
+}
+
+/// Machine data end to end: `mosquitto_pub` → Mosquitto → `overhaul serve --mqtt` → the
+/// signal's rule → one alarm → exactly one work request, however the value chatters.
+#[tokio::test]
+async fn vibration_over_mqtt_with_chatter_raises_exactly_one_work_request() {
+    if !broker_available() {
+        return;
+    }
+    let (url, _guard) = testing::fresh_url().await.expect("url");
+    let port = free_port();
+    let client_id = format!("overhaul-test-{}", uuid::Uuid::now_v7().simple());
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--mqtt",
+            "127.0.0.1:1883",
+            "--mqtt-client-id",
+            &client_id,
+        ])
+        .env("OVERHAUL_DATABASE_URL", &url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (token, area) = setup(&url, &base).await;
+    let c = reqwest::Client::new();
+    let post = |path: &str, body: serde_json::Value| {
+        c.post(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let a: serde_json::Value = c
+        .get(format!("{base}/api/v1/assets/{area}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let p: serde_json::Value = post(
+        "/api/v1/assets",
+        serde_json::json!({"site_id": a["site_id"], "parent_id": area, "code": "P1", "name": "Pump", "level": "equipment"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let pump = p["id"].as_str().expect("pump id").to_owned();
+    let topic = format!("overhaul-test/{}/vib", uuid::Uuid::now_v7().simple());
+    let signal: serde_json::Value = post(
+        "/api/v1/signals",
+        serde_json::json!({
+            "asset_id": pump, "name": "vibration", "kind": "gauge", "unit": "mm/s",
+            "source": {"kind": "mqtt_json", "topic": topic, "pointer": "/rms"},
+            "rules": [{"name": "high", "priority": "high",
+                       "params": {"kind": "threshold", "level": "h", "limit": 7.1, "deadband": 0.3}}]
+        }),
+    )
+    .await
+    .expect("signal")
+    .json()
+    .await
+    .expect("json");
+    let signal = signal["id"].as_str().expect("signal id").to_owned();
+    let readings = || async {
+        let v: serde_json::Value = c
+            .get(format!("{base}/api/v1/signals/{signal}/readings"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v.as_array().map(Vec::len).unwrap_or(0)
+    };
+    // The server picks the new signal up within seconds: publish a normal value until it lands.
+    let t0 = chrono::Utc::now().timestamp_millis() - 60_000;
+    let mut n = 0_i64;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while readings().await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no reading arrived through the broker"
+        );
+        publish(
+            &topic,
+            &format!("{{\"rms\": {{\"value\": 2.0, \"ts\": {}}}}}", t0 + n),
+        );
+        n += 1;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // Chatter around the limit: high, normal, high, normal, high…
+    let values = [8.0, 6.0, 8.2, 6.5, 8.4, 6.1, 8.8, 9.0];
+    let before = readings().await;
+    for (i, v) in values.iter().enumerate() {
+        let ts = t0 + 1_000 + (i as i64) * 1_000;
+        publish(
+            &topic,
+            &format!("{{\"rms\": {{\"value\": {v}, \"ts\": {ts}}}}}"),
+        );
+    }
+    let want = values.len() + before;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while readings().await < want {
+        assert!(
+            Instant::now() < deadline,
+            "not every published reading arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let requests: serde_json::Value = c
+        .get(format!("{base}/api/v1/work-requests?asset_id={pump}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = requests["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "exactly one work request: {requests}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
