@@ -18,6 +18,7 @@ pub mod pm;
 pub mod portal;
 pub mod procedures;
 pub mod reliability;
+pub mod saved_views;
 pub mod sessions;
 pub mod signals;
 pub mod sites;

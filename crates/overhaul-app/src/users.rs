@@ -124,6 +124,41 @@ impl App {
         })
     }
 
+    /// Gives an existing user one more role, at one site or at all (admins).
+    pub async fn grant_role(&self, ctx: &Ctx, user_id: Uuid, g: NewGrant) -> AppResult<UserView> {
+        ctx.actor.check_global(Action::ManageUsers)?;
+        let u = user::get(&self.db, user_id)
+            .await
+            .map_err(crate::missing("user"))?;
+        if let Some(site) = g.site_id {
+            overhaul_store::site::get(&self.db, site)
+                .await
+                .map_err(|_| AppError::invalid("site_id", "no such site"))?;
+        }
+        let existing = user::roles(&self.db, u.id).await?;
+        if existing
+            .iter()
+            .any(|r| r.site_id == g.site_id && r.role == g.role.as_str())
+        {
+            return Err(AppError::Conflict(
+                "the user already has this role there".into(),
+            ));
+        }
+        let grant = RoleGrant {
+            id: Uuid::now_v7(),
+            user_id: u.id,
+            site_id: g.site_id,
+            role: g.role.as_str().to_owned(),
+            created_at: ctx.now,
+        };
+        let mut tx = ctx.begin(&self.db).await?;
+        user::grant(&mut tx, &grant).await?;
+        tx.commit().await?;
+        let mut roles = existing;
+        roles.push(grant);
+        Ok(UserView { user: u, roles })
+    }
+
     pub async fn list_users(&self, ctx: &Ctx) -> AppResult<Vec<UserView>> {
         ctx.actor.check_global(Action::ManageUsers)?;
         let mut out = Vec::new();

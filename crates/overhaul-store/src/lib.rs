@@ -20,6 +20,7 @@ pub mod overview;
 pub mod pm;
 pub mod procedure;
 pub mod reading;
+pub mod saved_view;
 pub mod schema;
 pub mod session;
 pub mod signal;

@@ -499,6 +499,7 @@ pub const TABLES: &[&str] = &[
     "work_requests",
     "work_orders",
     "attachments",
+    "saved_views",
     "downtime_events",
     "asset_state_intervals",
     "work_order_status_changes",
@@ -555,5 +556,15 @@ pub enum Attachments {
     Sha256,
     Data,
     CreatedBy,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum SavedViews {
+    Table,
+    Id,
+    UserId,
+    Name,
+    Query,
     CreatedAt,
 }

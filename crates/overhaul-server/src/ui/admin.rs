@@ -34,7 +34,7 @@ struct AdminPage {
     chrome: Chrome,
     new_token: Option<String>,
     sites: Vec<SiteRow>,
-    users: Vec<(String, String, String, &'static str)>,
+    users: Vec<(String, String, String, &'static str, Uuid)>,
     roles: Vec<&'static str>,
     audit: Vec<(i64, String, String, String, String, String)>,
     entity: String,
@@ -110,6 +110,7 @@ async fn page(s: &AppState, v: &Viewer, f: AuditFilter, new_token: Option<String
                     u.user.email,
                     roles,
                     if u.user.is_active { "yes" } else { "no" },
+                    u.user.id,
                 )
             })
             .collect()
@@ -241,6 +242,29 @@ pub async fn add_user(
                     roles: vec![NewGrant { role, site_id }],
                 },
             )
+            .await?;
+        Ok::<_, UiError>(refresh())
+    };
+    run.await.map_err(|e| e.on(&headers))
+}
+
+pub async fn grant_role(
+    State(s): State<AppState>,
+    v: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    f: Fields,
+) -> UiResult {
+    let run = async {
+        let id = Uuid::parse_str(&id).map_err(|_| UiError::bad("not a user id"))?;
+        let role = Role::parse(f.req("role")?).map_err(|m| UiError::bad(format!("role: {m}")))?;
+        let site_id = f
+            .get("site")
+            .map(Uuid::parse_str)
+            .transpose()
+            .map_err(|_| UiError::bad("site: not a site"))?;
+        s.app
+            .grant_role(&v.ctx, id, NewGrant { role, site_id })
             .await?;
         Ok::<_, UiError>(refresh())
     };

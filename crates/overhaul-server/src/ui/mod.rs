@@ -38,6 +38,11 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(work_orders::new_form).post(work_orders::create),
         )
         .route("/work-orders/bulk", post(work_orders::bulk))
+        .route("/work-orders/views", post(work_orders::save_view))
+        .route(
+            "/work-orders/views/{id}/delete",
+            post(work_orders::delete_view),
+        )
         .route("/work-orders/{id}", get(work_orders::page))
         .route(
             "/work-orders/{id}/transition",
@@ -79,6 +84,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/sites/{id}/anonymous", post(admin::anonymous))
         .route("/admin/holidays", post(admin::add_holiday))
         .route("/admin/users", post(admin::add_user))
+        .route("/admin/users/{id}/roles", post(admin::grant_role))
         .route("/admin/tokens", post(admin::add_token))
         .route("/admin/audit/verify", get(admin::verify))
         .route("/static/{version}/{file}", get(static_file))

@@ -81,6 +81,9 @@ struct ListPage {
     assignee_options: Vec<(String, String, bool)>,
     due_options: Vec<(String, String, bool)>,
     bulk_targets: Vec<(String, String)>,
+    /// (id, query, name)
+    views: Vec<(Uuid, String, String)>,
+    current_query: String,
 }
 
 #[derive(Template)]
@@ -255,8 +258,17 @@ pub async fn list(
         .filter(|s| **s != WorkOrderStatus::Requested)
         .map(|s| (s.as_str().to_owned(), format!("→ {}", words(s.as_str()))))
         .collect();
+    let views = s
+        .app
+        .saved_views(&v.ctx)
+        .await?
+        .into_iter()
+        .map(|sv| (sv.id, sv.query, sv.name))
+        .collect();
     Ok(render(&ListPage {
         chrome: Chrome::for_viewer(&v, "Work orders", "/work-orders"),
+        views,
+        current_query: f.query_string(None),
         status_options: options(&statuses, &f.status),
         type_options: options(&types, &f.kind),
         priority_options: options(&priorities, &f.priority),
@@ -317,6 +329,35 @@ pub async fn bulk(
     e.status = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     e.fields = refused;
     Err(e)
+}
+
+/// Saves the list's current filters under a name (the planner's saved view).
+pub async fn save_view(
+    State(s): State<AppState>,
+    v: Viewer,
+    headers: HeaderMap,
+    f: Fields,
+) -> UiResult {
+    let run = async {
+        s.app
+            .save_view(&v.ctx, f.req("name")?, f.get("query").unwrap_or_default())
+            .await?;
+        Ok::<_, UiError>(refresh())
+    };
+    run.await.map_err(|e| e.on(&headers))
+}
+
+pub async fn delete_view(
+    State(s): State<AppState>,
+    v: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> UiResult {
+    let run = async {
+        s.app.delete_view(&v.ctx, uuid_field("id", &id)?).await?;
+        Ok::<_, UiError>(refresh())
+    };
+    run.await.map_err(|e| e.on(&headers))
 }
 
 #[derive(Template)]

@@ -451,6 +451,21 @@ async fn the_flows_people_click_work_in_a_real_browser() {
         "the chain verified",
     )
     .await;
+    // Tom (Cleveland) also covers Berlin from now on: a second role, at another site.
+    b.js(
+        "const row = [...document.querySelectorAll('main table tbody tr')].find(r => r.innerText.includes('tech.cle@'));\
+         row.querySelector('select[name=role]').value = 'technician';\
+         row.querySelector('select[name=site]').value = [...row.querySelectorAll('select[name=site] option')].find(o => o.text === 'BER').value;\
+         row.querySelector('form button').click();",
+        json!([]),
+    )
+    .await;
+    wait_js(
+        &b,
+        "[...document.querySelectorAll('main table tbody tr')].some(r => r.innerText.includes('tech.cle@') && r.innerText.includes('technician at BER'))",
+        "the second role",
+    )
+    .await;
     b.type_into("#t-name", "browser test").await;
     b.click("form[action='/admin/tokens'] button").await;
     let token = b.text("#new-token").await;
