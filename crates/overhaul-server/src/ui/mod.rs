@@ -3,6 +3,7 @@
 //! hides what a role cannot do, the app layer refuses it anyway.
 
 mod admin;
+mod alarms;
 mod assets;
 mod form;
 mod home;
@@ -80,6 +81,8 @@ pub fn router(state: AppState) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(form::UPLOAD_LIMIT)),
         )
         .route("/r/{code}/requests/{number}", get(public::status))
+        .route("/alarms", get(alarms::list))
+        .route("/alarms/{id}/{action}", post(alarms::command))
         .route("/admin", get(admin::index))
         .route("/admin/sites/{id}/anonymous", post(admin::anonymous))
         .route("/admin/holidays", post(admin::add_holiday))
@@ -179,11 +182,12 @@ impl Chrome {
             label: "Overview",
             current: false,
         }];
-        let items: [(&'static str, &'static str, Option<Action>); 5] = [
+        let items: [(&'static str, &'static str, Option<Action>); 6] = [
             ("/my-work", "My work", Some(Action::ExecuteWork)),
             ("/work-orders", "Work orders", None),
             ("/requests", "Requests", Some(Action::TriageRequest)),
             ("/assets", "Assets", None),
+            ("/alarms", "Alarms", None),
             ("/admin", "Admin", None),
         ];
         for (href, label, needs) in items {

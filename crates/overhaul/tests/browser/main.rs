@@ -477,6 +477,62 @@ async fn the_flows_people_click_work_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(api.status(), 200, "the new token works on the API");
+    // A vibration signal over its limit shows in the alarm list; acknowledging it there works.
+    let api_client = reqwest::Client::new();
+    let assets: serde_json::Value = api_client
+        .get(format!("{base}/api/v1/assets?q=BER-A1-L1-C1-CO1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let asset_id = assets["items"][0]["id"].as_str().expect("asset").to_owned();
+    let signal: serde_json::Value = api_client
+        .post(format!("{base}/api/v1/signals"))
+        .bearer_auth(&token)
+        .json(&json!({
+            "asset_id": asset_id, "name": "vibration (browser test)", "kind": "gauge", "unit": "mm/s",
+            "source": {"kind": "http"},
+            "rules": [{"name": "high", "priority": "high",
+                       "params": {"kind": "threshold", "level": "h", "limit": 7.1, "deadband": 0.3}}]
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let signal_id = signal["id"].as_str().unwrap_or_else(|| panic!("{signal}"));
+    let now = chrono::Utc::now();
+    let r = api_client
+        .post(format!("{base}/api/v1/readings"))
+        .bearer_auth(&token)
+        .json(&json!({"readings": [
+            {"signal_id": signal_id, "time": (now - chrono::Duration::seconds(20)).to_rfc3339(), "value": 5.0},
+            {"signal_id": signal_id, "time": (now - chrono::Duration::seconds(10)).to_rfc3339(), "value": 9.3}
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    b.goto(&format!("{base}/alarms")).await;
+    b.wait_text("vibration (browser test)").await;
+    wait_js(
+        &b,
+        "document.querySelector('#alarm-rows').innerText.includes('active unacknowledged')",
+        "the new alarm",
+    )
+    .await;
+    click_button(&b, "#alarm-rows", "Acknowledge").await;
+    wait_js(
+        &b,
+        "document.querySelector('#alarm-rows').innerText.includes('active acknowledged')",
+        "the acknowledged alarm",
+    )
+    .await;
+    b.screenshot(&shots.join("12-alarms.png")).await;
     b.goto(&format!("{base}/admin?entity=site")).await;
     let page = b.wait_text("update site").await;
     assert!(page.contains("admin@demo.overhaul.test"), "{page}");
