@@ -7,6 +7,7 @@ mod alarms;
 mod assets;
 mod form;
 mod home;
+mod pm;
 mod public;
 mod requests;
 pub mod session;
@@ -81,6 +82,7 @@ pub fn router(state: AppState) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(form::UPLOAD_LIMIT)),
         )
         .route("/r/{code}/requests/{number}", get(public::status))
+        .route("/pm", get(pm::page))
         .route("/alarms", get(alarms::list))
         .route("/alarms/{id}/{action}", post(alarms::command))
         .route("/admin", get(admin::index))
@@ -182,11 +184,12 @@ impl Chrome {
             label: "Overview",
             current: false,
         }];
-        let items: [(&'static str, &'static str, Option<Action>); 6] = [
+        let items: [(&'static str, &'static str, Option<Action>); 7] = [
             ("/my-work", "My work", Some(Action::ExecuteWork)),
             ("/work-orders", "Work orders", None),
             ("/requests", "Requests", Some(Action::TriageRequest)),
             ("/assets", "Assets", None),
+            ("/pm", "PM", None),
             ("/alarms", "Alarms", None),
             ("/admin", "Admin", None),
         ];

@@ -417,6 +417,27 @@ async fn the_flows_people_click_work_in_a_real_browser() {
         assert!(page.contains(part), "front page lacks '{part}': {page}");
     }
     b.screenshot(&shots.join("10-manager-front-page.png")).await;
+    // PM at a glance: compliance and the next eight weeks from the demo's weekly plans.
+    b.goto(&format!("{base}/pm")).await;
+    let page = b.wait_text("Calendar: the next 8 weeks").await;
+    assert!(page.contains("PM compliance, last 30 days"), "{page}");
+    wait_js(
+        &b,
+        "document.querySelectorAll('table.calendar tbody tr').length === 8 && document.querySelector('table.calendar tbody').innerText.includes('due')",
+        "eight calendar weeks",
+    )
+    .await;
+    let upcoming = b
+        .js(
+            "return parseInt(document.querySelectorAll('.stat')[2].innerText)",
+            json!([]),
+        )
+        .await;
+    assert!(
+        upcoming.as_i64().unwrap_or(0) > 0,
+        "the demo's plans forecast work: {page}"
+    );
+    b.screenshot(&shots.join("10b-pm.png")).await;
 
     // 6. Administration: let Cleveland take QR reports without a login, verify the audit chain,
     //    make an API token (shown once) and see the changes in the audit trail.
