@@ -794,3 +794,4 @@ mod pm {
 
 mod attachments;
 mod procedures;
+mod users;

@@ -6,7 +6,6 @@ use super::{Chrome, UiError, UiResult, Viewer, refresh, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use overhaul_app::Action;
 use overhaul_app::audit::AuditQuery;
 use overhaul_app::pm::NewHoliday;
@@ -171,104 +170,80 @@ pub async fn index(State(s): State<AppState>, v: Viewer, Query(f): Query<AuditFi
 pub async fn anonymous(
     State(s): State<AppState>,
     v: Viewer,
-    headers: HeaderMap,
     Path(id): Path<String>,
     f: Fields,
 ) -> UiResult {
-    let run = async {
-        let id = Uuid::parse_str(&id).map_err(|_| UiError::bad("not a site id"))?;
-        let allow = f.req("allow")? == "true";
-        s.app
-            .update_site(
-                &v.ctx,
-                id,
-                f.get("version").and_then(|x| x.parse().ok()),
-                SitePatch {
-                    allow_anonymous_requests: Some(allow),
-                    ..Default::default()
-                },
-            )
-            .await?;
-        Ok::<_, UiError>(refresh())
-    };
-    run.await.map_err(|e| e.on(&headers))
+    let id = Uuid::parse_str(&id).map_err(|_| UiError::bad("not a site id"))?;
+    let allow = f.req("allow")? == "true";
+    s.app
+        .update_site(
+            &v.ctx,
+            id,
+            f.get("version").and_then(|x| x.parse().ok()),
+            SitePatch {
+                allow_anonymous_requests: Some(allow),
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(refresh())
 }
 
-pub async fn add_holiday(
-    State(s): State<AppState>,
-    v: Viewer,
-    headers: HeaderMap,
-    f: Fields,
-) -> UiResult {
-    let run = async {
-        let site = Uuid::parse_str(f.req("site")?).map_err(|_| UiError::bad("site: not a site"))?;
-        let day = chrono::NaiveDate::parse_from_str(f.req("day")?, "%Y-%m-%d")
-            .map_err(|_| UiError::bad("day: enter a date like 2026-12-24"))?;
-        s.app
-            .add_holiday(
-                &v.ctx,
-                site,
-                NewHoliday {
-                    day,
-                    name: f.req("name")?.to_owned(),
-                },
-            )
-            .await?;
-        Ok::<_, UiError>(refresh())
-    };
-    run.await.map_err(|e| e.on(&headers))
+pub async fn add_holiday(State(s): State<AppState>, v: Viewer, f: Fields) -> UiResult {
+    let site = Uuid::parse_str(f.req("site")?).map_err(|_| UiError::bad("site: not a site"))?;
+    let day = chrono::NaiveDate::parse_from_str(f.req("day")?, "%Y-%m-%d")
+        .map_err(|_| UiError::bad("day: enter a date like 2026-12-24"))?;
+    s.app
+        .add_holiday(
+            &v.ctx,
+            site,
+            NewHoliday {
+                day,
+                name: f.req("name")?.to_owned(),
+            },
+        )
+        .await?;
+    Ok(refresh())
 }
 
-pub async fn add_user(
-    State(s): State<AppState>,
-    v: Viewer,
-    headers: HeaderMap,
-    f: Fields,
-) -> UiResult {
-    let run = async {
-        let role = Role::parse(f.req("role")?).map_err(|m| UiError::bad(format!("role: {m}")))?;
-        let site_id = f
-            .get("site")
-            .map(Uuid::parse_str)
-            .transpose()
-            .map_err(|_| UiError::bad("site: not a site"))?;
-        s.app
-            .create_user(
-                &v.ctx,
-                NewUser {
-                    email: f.req("email")?.to_owned(),
-                    name: f.req("name")?.to_owned(),
-                    password: f.get("password").map(str::to_owned),
-                    roles: vec![NewGrant { role, site_id }],
-                },
-            )
-            .await?;
-        Ok::<_, UiError>(refresh())
-    };
-    run.await.map_err(|e| e.on(&headers))
+pub async fn add_user(State(s): State<AppState>, v: Viewer, f: Fields) -> UiResult {
+    let role = Role::parse(f.req("role")?).map_err(|m| UiError::bad(format!("role: {m}")))?;
+    let site_id = f
+        .get("site")
+        .map(Uuid::parse_str)
+        .transpose()
+        .map_err(|_| UiError::bad("site: not a site"))?;
+    s.app
+        .create_user(
+            &v.ctx,
+            NewUser {
+                email: f.req("email")?.to_owned(),
+                name: f.req("name")?.to_owned(),
+                password: f.get("password").map(str::to_owned),
+                roles: vec![NewGrant { role, site_id }],
+            },
+        )
+        .await?;
+    Ok(refresh())
 }
 
 pub async fn grant_role(
     State(s): State<AppState>,
     v: Viewer,
-    headers: HeaderMap,
     Path(id): Path<String>,
     f: Fields,
 ) -> UiResult {
-    let run = async {
-        let id = Uuid::parse_str(&id).map_err(|_| UiError::bad("not a user id"))?;
-        let role = Role::parse(f.req("role")?).map_err(|m| UiError::bad(format!("role: {m}")))?;
-        let site_id = f
-            .get("site")
-            .map(Uuid::parse_str)
-            .transpose()
-            .map_err(|_| UiError::bad("site: not a site"))?;
-        s.app
-            .grant_role(&v.ctx, id, NewGrant { role, site_id })
-            .await?;
-        Ok::<_, UiError>(refresh())
-    };
-    run.await.map_err(|e| e.on(&headers))
+    let id = Uuid::parse_str(&id).map_err(|_| UiError::bad("not a user id"))?;
+    let role = Role::parse(f.req("role")?).map_err(|m| UiError::bad(format!("role: {m}")))?;
+    let site_id = f
+        .get("site")
+        .map(Uuid::parse_str)
+        .transpose()
+        .map_err(|_| UiError::bad("site: not a site"))?;
+    s.app
+        .grant_role(&v.ctx, id, NewGrant { role, site_id })
+        .await?;
+    Ok(refresh())
 }
 
 /// Creates a token for the signed-in user and shows it once (a full page, not an htmx swap,
@@ -287,20 +262,17 @@ pub async fn add_token(State(s): State<AppState>, v: Viewer, f: Fields) -> UiRes
     Ok(r)
 }
 
-pub async fn verify(State(s): State<AppState>, v: Viewer, headers: HeaderMap) -> UiResult {
-    let run = async {
-        let html = match s.app.verify_audit(&v.ctx).await? {
-            Verification::Intact { records } => format!(
-                "<span class=\"badge completed\">intact</span> <span>all {records} records verified: every hash and link is right.</span>"
-            ),
-            Verification::Broken(b) => format!(
-                "<span class=\"badge urgent\">broken</span> <span>{}</span>",
-                super::work_orders::html_escape(&b.to_string())
-            ),
-        };
-        Ok::<_, UiError>(axum::response::IntoResponse::into_response(
-            axum::response::Html(html),
-        ))
+pub async fn verify(State(s): State<AppState>, v: Viewer) -> UiResult {
+    let html = match s.app.verify_audit(&v.ctx).await? {
+        Verification::Intact { records } => format!(
+            "<span class=\"badge completed\">intact</span> <span>all {records} records verified: every hash and link is right.</span>"
+        ),
+        Verification::Broken(b) => format!(
+            "<span class=\"badge urgent\">broken</span> <span>{}</span>",
+            super::work_orders::html_escape(&b.to_string())
+        ),
     };
-    run.await.map_err(|e| e.on(&headers))
+    Ok(axum::response::IntoResponse::into_response(
+        axum::response::Html(html),
+    ))
 }

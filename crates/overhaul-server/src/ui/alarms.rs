@@ -6,7 +6,6 @@ use super::{Chrome, UiError, UiResult, Viewer, local, refresh, render, words};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use overhaul_app::alarms::{AlarmQuery, ShelveAlarm};
 use overhaul_app::{Action, AppError};
 use serde::Deserialize;
@@ -107,38 +106,34 @@ pub async fn list(State(s): State<AppState>, v: Viewer, Query(q): Query<ListQuer
 pub async fn command(
     State(s): State<AppState>,
     v: Viewer,
-    headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
     f: Fields,
 ) -> UiResult {
-    let run = async {
-        let id = uuid_field("id", &id)?;
-        match action.as_str() {
-            "acknowledge" => {
-                s.app.acknowledge_alarm(&v.ctx, id).await?;
-            }
-            "unshelve" => {
-                s.app.unshelve_alarm(&v.ctx, id).await?;
-            }
-            "shelve" => {
-                let hours: i64 = f
-                    .req("hours")?
-                    .parse()
-                    .map_err(|_| UiError::bad("hours: a number of hours"))?;
-                s.app
-                    .shelve_alarm(
-                        &v.ctx,
-                        id,
-                        ShelveAlarm {
-                            until: v.ctx.now + chrono::Duration::hours(hours),
-                            reason: f.req("reason")?.to_owned(),
-                        },
-                    )
-                    .await?;
-            }
-            _ => return Err(UiError::bad("unknown action")),
+    let id = uuid_field("id", &id)?;
+    match action.as_str() {
+        "acknowledge" => {
+            s.app.acknowledge_alarm(&v.ctx, id).await?;
         }
-        Ok::<_, UiError>(refresh())
-    };
-    run.await.map_err(|e| e.on(&headers))
+        "unshelve" => {
+            s.app.unshelve_alarm(&v.ctx, id).await?;
+        }
+        "shelve" => {
+            let hours: i64 = f
+                .req("hours")?
+                .parse()
+                .map_err(|_| UiError::bad("hours: a number of hours"))?;
+            s.app
+                .shelve_alarm(
+                    &v.ctx,
+                    id,
+                    ShelveAlarm {
+                        until: v.ctx.now + chrono::Duration::hours(hours),
+                        reason: f.req("reason")?.to_owned(),
+                    },
+                )
+                .await?;
+        }
+        _ => return Err(UiError::bad("unknown action")),
+    }
+    Ok(refresh())
 }

@@ -117,32 +117,24 @@ struct Children {
     truncated: bool,
 }
 
-pub async fn children(
-    State(s): State<AppState>,
-    v: Viewer,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> UiResult {
-    let run = async {
-        let id = uuid_field("id", &id)?;
-        let page = s
-            .app
-            .list_assets(
-                &v.ctx,
-                AssetQuery {
-                    parent_id: Some(id),
-                    limit: Some(LEVEL_LIMIT),
-                    ..Default::default()
-                },
-            )
-            .await?;
-        let truncated = page.next_cursor.is_some();
-        Ok::<_, UiError>(render(&Children {
-            nodes: nodes(&s.app, page.items).await?,
-            truncated,
-        }))
-    };
-    run.await.map_err(|e| e.on(&headers))
+pub async fn children(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> UiResult {
+    let id = uuid_field("id", &id)?;
+    let page = s
+        .app
+        .list_assets(
+            &v.ctx,
+            AssetQuery {
+                parent_id: Some(id),
+                limit: Some(LEVEL_LIMIT),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let truncated = page.next_cursor.is_some();
+    Ok(render(&Children {
+        nodes: nodes(&s.app, page.items).await?,
+        truncated,
+    }))
 }
 
 #[derive(Template)]

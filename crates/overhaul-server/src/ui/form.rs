@@ -78,21 +78,21 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
     type Rejection = UiError;
 
     async fn from_request(req: Request, _: &S) -> Result<Self, UiError> {
-        let headers = req.headers().clone();
-        let is_form = headers
+        let is_form = req
+            .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
         if !is_form {
-            return Err(
-                UiError::bad("send the form as application/x-www-form-urlencoded").on(&headers),
-            );
+            return Err(UiError::bad(
+                "send the form as application/x-www-form-urlencoded",
+            ));
         }
         let bytes = axum::body::to_bytes(req.into_body(), LIMIT)
             .await
-            .map_err(|_| UiError::bad("the form is too large").on(&headers))?;
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| UiError::bad("the form is not valid text").on(&headers))?;
+            .map_err(|_| UiError::bad("the form is too large"))?;
+        let text =
+            std::str::from_utf8(&bytes).map_err(|_| UiError::bad("the form is not valid text"))?;
         Ok(Fields::parse(text))
     }
 }
@@ -111,8 +111,8 @@ impl<S: Send + Sync> FromRequest<S> for Submission {
     type Rejection = UiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, UiError> {
-        let headers = req.headers().clone();
-        let multipart = headers
+        let multipart = req
+            .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("multipart/form-data"));
@@ -128,11 +128,10 @@ impl<S: Send + Sync> FromRequest<S> for Submission {
                 "the upload is too large; files may be at most {} MB",
                 overhaul_core::attachment::MAX_BYTES / (1024 * 1024)
             ))
-            .on(&headers)
         };
         let mut mp = axum::extract::Multipart::from_request(req, state)
             .await
-            .map_err(|_| UiError::bad("the upload could not be read").on(&headers))?;
+            .map_err(|_| UiError::bad("the upload could not be read"))?;
         let mut fields = Fields::default();
         let mut files = vec![];
         loop {
@@ -142,7 +141,7 @@ impl<S: Send + Sync> FromRequest<S> for Submission {
                 Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                     return Err(too_big());
                 }
-                Err(_) => return Err(UiError::bad("the upload could not be read").on(&headers)),
+                Err(_) => return Err(UiError::bad("the upload could not be read")),
             };
             let name = field.name().unwrap_or_default().to_owned();
             let filename = field.file_name().map(str::to_owned);
@@ -150,7 +149,7 @@ impl<S: Send + Sync> FromRequest<S> for Submission {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     too_big()
                 } else {
-                    UiError::bad("the upload could not be read").on(&headers)
+                    UiError::bad("the upload could not be read")
                 }
             })?;
             match filename {

@@ -17,7 +17,7 @@ use crate::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use overhaul_app::{Action, AppError};
@@ -92,8 +92,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/users/{id}/roles", post(admin::grant_role))
         .route("/admin/tokens", post(admin::add_token))
         .route("/admin/audit/verify", get(admin::verify))
-        .route("/static/{version}/{file}", get(static_file))
         .layer(axum::middleware::from_fn_with_state(state, session::layer))
+        // Embedded files need no session: no database read for each script and stylesheet.
+        .route("/static/{version}/{file}", get(static_file))
 }
 
 /// An attachment, served so that a browser can never run it: the type comes from the content
@@ -260,38 +261,54 @@ struct ErrorFlash<'a> {
     fields: Vec<(String, String)>,
 }
 
-/// An error as a full page, or for htmx requests as a message swapped into the page's flash
-/// area (so a refused button press says why, in place).
+/// What an error page said, kept on the response so that [`session::layer`], which sees the
+/// request, can turn it into a fragment for htmx requests.
+#[derive(Clone)]
+struct ErrorParts {
+    heading: String,
+    message: String,
+    fields: Vec<(String, String)>,
+}
+
+/// An error as a full page.
 pub fn render_error_response(
-    headers: Option<&HeaderMap>,
     status: StatusCode,
     heading: &str,
     message: &str,
     fields: &[(String, String)],
 ) -> Response {
-    let htmx = headers.is_some_and(|h| h.contains_key("hx-request"));
-    let mut r = if htmx {
-        render(&ErrorFlash {
-            heading,
-            message,
-            fields: fields.to_vec(),
-        })
-    } else {
-        render(&ErrorPage {
-            chrome: Chrome::public(heading),
-            heading,
-            message,
-            fields: fields.to_vec(),
-        })
-    };
+    let mut r = render(&ErrorPage {
+        chrome: Chrome::public(heading),
+        heading,
+        message,
+        fields: fields.to_vec(),
+    });
     *r.status_mut() = status;
-    if htmx {
-        r.headers_mut()
-            .insert("hx-retarget", HeaderValue::from_static("#flash"));
-        r.headers_mut()
-            .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
-    }
+    r.extensions_mut().insert(ErrorParts {
+        heading: heading.to_owned(),
+        message: message.to_owned(),
+        fields: fields.to_vec(),
+    });
     r
+}
+
+/// For an htmx request, an error page becomes a message swapped into the page's flash area
+/// (so a refused button press says why, in place).
+pub fn errors_in_place(htmx: bool, r: Response) -> Response {
+    let Some(e) = r.extensions().get::<ErrorParts>().filter(|_| htmx).cloned() else {
+        return r;
+    };
+    let mut out = render(&ErrorFlash {
+        heading: &e.heading,
+        message: &e.message,
+        fields: e.fields,
+    });
+    *out.status_mut() = r.status();
+    out.headers_mut()
+        .insert("hx-retarget", HeaderValue::from_static("#flash"));
+    out.headers_mut()
+        .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+    out
 }
 
 /// A failed page or action, shown as HTML (never a bare 500 for user input).
@@ -301,7 +318,6 @@ pub struct UiError {
     pub heading: &'static str,
     pub message: String,
     pub fields: Vec<(String, String)>,
-    pub headers: Option<Box<HeaderMap>>,
 }
 
 impl UiError {
@@ -311,14 +327,7 @@ impl UiError {
             heading: "Please check the form",
             message: message.into(),
             fields: vec![],
-            headers: None,
         }
-    }
-
-    /// Remembers the request's headers so that htmx requests get a fragment.
-    pub fn on(mut self, headers: &HeaderMap) -> Self {
-        self.headers = Some(Box::new(headers.clone()));
-        self
     }
 }
 
@@ -383,20 +392,13 @@ impl From<AppError> for UiError {
             heading,
             message,
             fields,
-            headers: None,
         }
     }
 }
 
 impl IntoResponse for UiError {
     fn into_response(self) -> Response {
-        render_error_response(
-            self.headers.as_deref(),
-            self.status,
-            self.heading,
-            &self.message,
-            &self.fields,
-        )
+        render_error_response(self.status, self.heading, &self.message, &self.fields)
     }
 }
 
@@ -415,4 +417,24 @@ pub fn local(t: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> String {
 /// Human words for an enum value stored as snake_case ("in_progress" → "in progress").
 pub fn words(s: &str) -> String {
     s.replace('_', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn htmx_requests_get_errors_in_place_and_pages_stay_pages() {
+        let page = || UiError::bad("title is required.").into_response();
+        let plain = errors_in_place(false, page());
+        assert_eq!(plain.status(), StatusCode::BAD_REQUEST);
+        assert!(plain.headers().get("hx-retarget").is_none());
+        let htmx = errors_in_place(true, page());
+        assert_eq!(htmx.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(htmx.headers()["hx-retarget"], "#flash");
+        assert_eq!(htmx.headers()["hx-reswap"], "innerHTML");
+        // A successful answer passes through untouched.
+        let ok = errors_in_place(true, refresh());
+        assert_eq!(ok.headers()["hx-refresh"], "true");
+    }
 }

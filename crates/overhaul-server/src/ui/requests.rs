@@ -6,7 +6,6 @@ use super::{Chrome, UiError, UiResult, Viewer, local, refresh, render};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use overhaul_app::AppError;
 use overhaul_app::work_requests::{ConvertRequest, RejectRequest, RequestQuery};
 use overhaul_core::work_order::{WorkOrderType, WorkRequestStatus};
@@ -88,73 +87,67 @@ pub async fn inbox(State(s): State<AppState>, v: Viewer) -> UiResult {
 pub async fn triage(
     State(s): State<AppState>,
     v: Viewer,
-    headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
     f: Fields,
 ) -> UiResult {
-    let run = async {
-        let id = Uuid::parse_str(&id).map_err(|_| UiError::bad("not a request id"))?;
-        let version = f.get("version").and_then(|v| v.parse().ok());
-        match action.as_str() {
-            "approve" => {
-                s.app.approve_work_request(&v.ctx, id, version).await?;
-                Ok(refresh())
-            }
-            "reject" => {
-                let reason = f.req("reason")?.to_owned();
-                s.app
-                    .reject_work_request(&v.ctx, id, version, RejectRequest { reason })
-                    .await?;
-                Ok(refresh())
-            }
-            "duplicate" => {
-                let of = f.req("of")?.trim().to_uppercase();
-                let me = s.app.get_work_request(&v.ctx, id).await?;
-                let other = s
-                    .app
-                    .work_request_by_number(&v.ctx, &of)
-                    .await?
-                    .ok_or_else(|| {
-                        UiError::bad(format!("of: no request {of} is visible to you"))
-                    })?;
-                if other.id == me.id {
-                    return Err(UiError::bad("of: a request cannot duplicate itself"));
-                }
-                if other.site_id != me.site_id {
-                    return Err(UiError::bad("of: that request belongs to another site"));
-                }
-                let reason = format!("duplicate of {}", other.number);
-                s.app
-                    .reject_work_request(&v.ctx, id, version, RejectRequest { reason })
-                    .await?;
-                Ok(refresh())
-            }
-            "convert" => {
-                let kind = f
-                    .get("type")
-                    .map(WorkOrderType::parse)
-                    .transpose()
-                    .map_err(|m| UiError::bad(format!("type: {m}")))?;
-                let w = s
-                    .app
-                    .convert_work_request(
-                        &v.ctx,
-                        id,
-                        version,
-                        ConvertRequest {
-                            kind,
-                            priority: None,
-                        },
-                    )
-                    .await?;
-                // Go to the new work order to plan it.
-                Ok(axum::response::IntoResponse::into_response((
-                    [("hx-redirect", format!("/work-orders/{}", w.id))],
-                    "",
-                )))
-            }
-            _ => Err(UiError::bad("unknown action")),
+    let id = Uuid::parse_str(&id).map_err(|_| UiError::bad("not a request id"))?;
+    let version = f.get("version").and_then(|v| v.parse().ok());
+    match action.as_str() {
+        "approve" => {
+            s.app.approve_work_request(&v.ctx, id, version).await?;
+            Ok(refresh())
         }
-    };
-    run.await.map_err(|e: UiError| e.on(&headers))
+        "reject" => {
+            let reason = f.req("reason")?.to_owned();
+            s.app
+                .reject_work_request(&v.ctx, id, version, RejectRequest { reason })
+                .await?;
+            Ok(refresh())
+        }
+        "duplicate" => {
+            let of = f.req("of")?.trim().to_uppercase();
+            let me = s.app.get_work_request(&v.ctx, id).await?;
+            let other = s
+                .app
+                .work_request_by_number(&v.ctx, &of)
+                .await?
+                .ok_or_else(|| UiError::bad(format!("of: no request {of} is visible to you")))?;
+            if other.id == me.id {
+                return Err(UiError::bad("of: a request cannot duplicate itself"));
+            }
+            if other.site_id != me.site_id {
+                return Err(UiError::bad("of: that request belongs to another site"));
+            }
+            let reason = format!("duplicate of {}", other.number);
+            s.app
+                .reject_work_request(&v.ctx, id, version, RejectRequest { reason })
+                .await?;
+            Ok(refresh())
+        }
+        "convert" => {
+            let kind = f
+                .get("type")
+                .map(WorkOrderType::parse)
+                .transpose()
+                .map_err(|m| UiError::bad(format!("type: {m}")))?;
+            let w = s
+                .app
+                .convert_work_request(
+                    &v.ctx,
+                    id,
+                    version,
+                    ConvertRequest {
+                        kind,
+                        priority: None,
+                    },
+                )
+                .await?;
+            // Go to the new work order to plan it.
+            Ok(axum::response::IntoResponse::into_response((
+                [("hx-redirect", format!("/work-orders/{}", w.id))],
+                "",
+            )))
+        }
+        _ => Err(UiError::bad("unknown action")),
+    }
 }

@@ -97,7 +97,6 @@ fn form_token(body: &[u8]) -> Option<String> {
 
 fn forbidden(message: &str) -> Response {
     super::render_error_response(
-        None,
         StatusCode::FORBIDDEN,
         "Request refused",
         &format!("{message}. Reload the page and try again."),
@@ -105,8 +104,14 @@ fn forbidden(message: &str) -> Response {
     )
 }
 
-/// Loads the session behind the cookie and guards unsafe methods against CSRF.
-pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Response {
+/// Loads the session behind the cookie, guards unsafe methods against CSRF, and answers htmx
+/// requests' errors in place.
+pub async fn layer(state: State<AppState>, req: Request, next: Next) -> Response {
+    let htmx = req.headers().contains_key("hx-request");
+    super::errors_in_place(htmx, guard(state, req, next).await)
+}
+
+async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let now = chrono::Utc::now();
     let session = match cookie(req.headers(), COOKIE) {
         Some(secret) => s.app.session(secret, now).await.ok(),

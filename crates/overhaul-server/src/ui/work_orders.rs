@@ -215,11 +215,7 @@ pub async fn list(
         cursor: Some(f.cursor.clone()).filter(|s| !s.is_empty()),
         ..Default::default()
     };
-    let page = s
-        .app
-        .list_work_orders(&v.ctx, q)
-        .await
-        .map_err(|e| UiError::from(e).on(&headers))?;
+    let page = s.app.list_work_orders(&v.ctx, q).await?;
     let zones = site_zones(&s.app, &v.ctx).await?;
     let can_plan = v.session.principal.can_anywhere(Action::PlanWork);
     let rows = Rows {
@@ -284,24 +280,19 @@ pub async fn list(
 }
 
 /// Moves several work orders at once; reports each one that could not move and why.
-pub async fn bulk(
-    State(s): State<AppState>,
-    v: Viewer,
-    headers: HeaderMap,
-    form: Fields,
-) -> UiResult {
-    let to = WorkOrderStatus::parse(form.req("to").map_err(|e| e.on(&headers))?)
-        .map_err(|m| UiError::bad(format!("to: {m}")).on(&headers))?;
+pub async fn bulk(State(s): State<AppState>, v: Viewer, form: Fields) -> UiResult {
+    let to =
+        WorkOrderStatus::parse(form.req("to")?).map_err(|m| UiError::bad(format!("to: {m}")))?;
     let ids = form.all("ids");
     if ids.is_empty() {
-        return Err(UiError::bad("Pick at least one work order first.").on(&headers));
+        return Err(UiError::bad("Pick at least one work order first."));
     }
     if ids.len() > 200 {
-        return Err(UiError::bad("At most 200 work orders at once.").on(&headers));
+        return Err(UiError::bad("At most 200 work orders at once."));
     }
     let mut refused = vec![];
     for raw in ids {
-        let id = uuid_field("ids", raw).map_err(|e| e.on(&headers))?;
+        let id = uuid_field("ids", raw)?;
         let req = TransitionRequest {
             to,
             reason: form.get("reason").map(str::to_owned),
@@ -323,8 +314,7 @@ pub async fn bulk(
         "{} of the selected work orders could not move to {}.",
         refused.len(),
         words(to.as_str())
-    ))
-    .on(&headers);
+    ));
     e.heading = "Some were not moved";
     e.status = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     e.fields = refused;
@@ -332,32 +322,16 @@ pub async fn bulk(
 }
 
 /// Saves the list's current filters under a name (the planner's saved view).
-pub async fn save_view(
-    State(s): State<AppState>,
-    v: Viewer,
-    headers: HeaderMap,
-    f: Fields,
-) -> UiResult {
-    let run = async {
-        s.app
-            .save_view(&v.ctx, f.req("name")?, f.get("query").unwrap_or_default())
-            .await?;
-        Ok::<_, UiError>(refresh())
-    };
-    run.await.map_err(|e| e.on(&headers))
+pub async fn save_view(State(s): State<AppState>, v: Viewer, f: Fields) -> UiResult {
+    s.app
+        .save_view(&v.ctx, f.req("name")?, f.get("query").unwrap_or_default())
+        .await?;
+    Ok(refresh())
 }
 
-pub async fn delete_view(
-    State(s): State<AppState>,
-    v: Viewer,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> UiResult {
-    let run = async {
-        s.app.delete_view(&v.ctx, uuid_field("id", &id)?).await?;
-        Ok::<_, UiError>(refresh())
-    };
-    run.await.map_err(|e| e.on(&headers))
+pub async fn delete_view(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) -> UiResult {
+    s.app.delete_view(&v.ctx, uuid_field("id", &id)?).await?;
+    Ok(refresh())
 }
 
 #[derive(Template)]
@@ -368,6 +342,7 @@ struct NewPage {
     title: String,
     due: String,
     description: String,
+    error: Option<String>,
     types: Vec<(&'static str, bool)>,
     priorities: Vec<(&'static str, bool)>,
 }
@@ -386,6 +361,7 @@ fn new_page(v: &Viewer, f: &Fields) -> NewPage {
         title: f.get("title").unwrap_or_default().to_owned(),
         due: f.get("due").unwrap_or_default().to_owned(),
         description: f.get("description").unwrap_or_default().to_owned(),
+        error: None,
         types: WorkOrderType::ALL
             .iter()
             .map(|t| (t.as_str(), t.as_str() == kind))
@@ -433,28 +409,15 @@ pub async fn create(State(s): State<AppState>, v: Viewer, f: Fields) -> UiResult
     match attempt.await {
         Ok(w) => Ok(Redirect::to(&format!("/work-orders/{}", w.work_order.id)).into_response()),
         Err(e) => {
-            // Show the form again with what was typed and the reason.
+            // The form again, with what was typed and why it was refused.
             let mut page = new_page(&v, &f);
-            page.chrome.flash = None;
+            let fields: String = e
+                .fields
+                .iter()
+                .map(|(k, m)| format!(" {k}: {m}."))
+                .collect();
+            page.error = Some(format!("{}: {}{fields}", e.heading, e.message));
             let mut r = render(&page);
-            let body = format!(
-                "<div class=\"flash error\" role=\"alert\">{}: {}{}</div>",
-                html_escape(e.heading),
-                html_escape(&e.message),
-                e.fields
-                    .iter()
-                    .map(|(k, m)| format!(" {}: {}.", html_escape(k), html_escape(m)))
-                    .collect::<String>()
-            );
-            // The error goes above the form (replace the empty flash slot).
-            if let Ok(html) = page.render() {
-                r = axum::response::Html(html.replacen(
-                    "<div id=\"flash\"></div>",
-                    &format!("<div id=\"flash\">{body}</div>"),
-                    1,
-                ))
-                .into_response();
-            }
             *r.status_mut() = e.status;
             Ok(r)
         }
@@ -748,188 +711,159 @@ fn version(f: &Fields) -> Option<i64> {
 pub async fn transition(
     State(s): State<AppState>,
     v: Viewer,
-    headers: HeaderMap,
     Path(id): Path<String>,
     f: Fields,
 ) -> UiResult {
-    let run = async {
-        let id = uuid_field("id", &id)?;
-        let to =
-            WorkOrderStatus::parse(f.req("to")?).map_err(|m| UiError::bad(format!("to: {m}")))?;
-        let req = TransitionRequest {
-            to,
-            reason: f.get("reason").map(str::to_owned),
-        };
-        s.app
-            .transition_work_order(&v.ctx, id, version(&f), req)
-            .await?;
-        Ok::<_, UiError>(refresh())
+    let id = uuid_field("id", &id)?;
+    let to = WorkOrderStatus::parse(f.req("to")?).map_err(|m| UiError::bad(format!("to: {m}")))?;
+    let req = TransitionRequest {
+        to,
+        reason: f.get("reason").map(str::to_owned),
     };
-    run.await.map_err(|e| e.on(&headers))
+    s.app
+        .transition_work_order(&v.ctx, id, version(&f), req)
+        .await?;
+    Ok(refresh())
 }
 
 /// Assignee, due time and priority (planners).
 pub async fn plan(
     State(s): State<AppState>,
     v: Viewer,
-    headers: HeaderMap,
     Path(id): Path<String>,
     f: Fields,
 ) -> UiResult {
-    let run = async {
-        let id = uuid_field("id", &id)?;
-        let w = s.app.get_work_order(&v.ctx, id).await?.work_order;
-        let zones = site_zones(&s.app, &v.ctx).await?;
-        let tz = zone_of(&zones, w.site_id);
-        let patch = WorkOrderPatch {
-            assignee_id: Some(
-                f.get("assignee")
-                    .map(|a| uuid_field("assignee", a))
-                    .transpose()?,
-            ),
-            due_at: Some(
-                f.get("due")
-                    .map(|d| parse_local("due", d, tz))
-                    .transpose()?,
-            ),
-            priority: f
-                .get("priority")
-                .map(Priority::parse)
-                .transpose()
-                .map_err(|m| UiError::bad(format!("priority: {m}")))?,
-            ..Default::default()
-        };
-        s.app
-            .update_work_order(&v.ctx, id, version(&f), patch)
-            .await?;
-        Ok::<_, UiError>(refresh())
+    let id = uuid_field("id", &id)?;
+    let w = s.app.get_work_order(&v.ctx, id).await?.work_order;
+    let zones = site_zones(&s.app, &v.ctx).await?;
+    let tz = zone_of(&zones, w.site_id);
+    let patch = WorkOrderPatch {
+        assignee_id: Some(
+            f.get("assignee")
+                .map(|a| uuid_field("assignee", a))
+                .transpose()?,
+        ),
+        due_at: Some(
+            f.get("due")
+                .map(|d| parse_local("due", d, tz))
+                .transpose()?,
+        ),
+        priority: f
+            .get("priority")
+            .map(Priority::parse)
+            .transpose()
+            .map_err(|m| UiError::bad(format!("priority: {m}")))?,
+        ..Default::default()
     };
-    run.await.map_err(|e| e.on(&headers))
+    s.app
+        .update_work_order(&v.ctx, id, version(&f), patch)
+        .await?;
+    Ok(refresh())
 }
 
 /// A photo or document onto the work order (taken with the phone's camera on site).
 pub async fn add_attachment(
     State(s): State<AppState>,
     v: Viewer,
-    headers: HeaderMap,
     Path(id): Path<String>,
     sub: super::form::Submission,
 ) -> UiResult {
-    let run = async {
-        let id = uuid_field("id", &id)?;
-        if sub.files.is_empty() {
-            return Err(UiError::bad("Choose a photo or a PDF first."));
-        }
-        for (_, upload) in sub.files {
-            s.app
-                .attach(
-                    &v.ctx,
-                    overhaul_app::attachments::Owner::WorkOrder(id),
-                    upload,
-                )
-                .await?;
-        }
-        Ok::<_, UiError>(refresh())
-    };
-    run.await.map_err(|e| e.on(&headers))
+    let id = uuid_field("id", &id)?;
+    if sub.files.is_empty() {
+        return Err(UiError::bad("Choose a photo or a PDF first."));
+    }
+    for (_, upload) in sub.files {
+        s.app
+            .attach(
+                &v.ctx,
+                overhaul_app::attachments::Owner::WorkOrder(id),
+                upload,
+            )
+            .await?;
+    }
+    Ok(refresh())
 }
 
 pub async fn add_labor(
     State(s): State<AppState>,
     v: Viewer,
-    headers: HeaderMap,
     Path(id): Path<String>,
     f: Fields,
 ) -> UiResult {
-    let run = async {
-        let id = uuid_field("id", &id)?;
-        let w = s.app.get_work_order(&v.ctx, id).await?.work_order;
-        let zones = site_zones(&s.app, &v.ctx).await?;
-        let tz = zone_of(&zones, w.site_id);
-        let input = NewLabor {
-            started_at: parse_local("from", f.req("started_at")?, tz)?,
-            ended_at: parse_local("to", f.req("ended_at")?, tz)?,
-            craft: f.get("craft").map(str::to_owned),
-            user_id: None,
-            notes: f.get("notes").map(str::to_owned),
-        };
-        s.app.add_labor(&v.ctx, id, input).await?;
-        Ok::<_, UiError>(refresh())
+    let id = uuid_field("id", &id)?;
+    let w = s.app.get_work_order(&v.ctx, id).await?.work_order;
+    let zones = site_zones(&s.app, &v.ctx).await?;
+    let tz = zone_of(&zones, w.site_id);
+    let input = NewLabor {
+        started_at: parse_local("from", f.req("started_at")?, tz)?,
+        ended_at: parse_local("to", f.req("ended_at")?, tz)?,
+        craft: f.get("craft").map(str::to_owned),
+        user_id: None,
+        notes: f.get("notes").map(str::to_owned),
     };
-    run.await.map_err(|e| e.on(&headers))
+    s.app.add_labor(&v.ctx, id, input).await?;
+    Ok(refresh())
 }
 
 pub async fn add_comment(
     State(s): State<AppState>,
     v: Viewer,
-    headers: HeaderMap,
     Path(id): Path<String>,
     f: Fields,
 ) -> UiResult {
-    let run = async {
-        let id = uuid_field("id", &id)?;
-        let body = f.req("body")?.to_owned();
-        s.app.add_comment(&v.ctx, id, NewComment { body }).await?;
-        Ok::<_, UiError>(refresh())
-    };
-    run.await.map_err(|e| e.on(&headers))
+    let id = uuid_field("id", &id)?;
+    let body = f.req("body")?.to_owned();
+    s.app.add_comment(&v.ctx, id, NewComment { body }).await?;
+    Ok(refresh())
 }
 
 pub async fn failure_report(
     State(s): State<AppState>,
     v: Viewer,
-    headers: HeaderMap,
     Path(id): Path<String>,
     f: Fields,
 ) -> UiResult {
-    let run = async {
-        let id = uuid_field("id", &id)?;
-        let pick = |name: &str| Some(f.get(name).map(str::to_owned));
-        let patch = WorkOrderPatch {
-            failure: Some(FailureReport {
-                impact: pick("impact"),
-                mode: pick("mode"),
-                mechanism: pick("mechanism"),
-                cause: pick("cause"),
-                detection: pick("detection"),
-                activity: pick("activity"),
-                notes: pick("notes"),
-            }),
-            ..Default::default()
-        };
-        s.app
-            .update_work_order(&v.ctx, id, version(&f), patch)
-            .await?;
-        Ok::<_, UiError>(refresh())
+    let id = uuid_field("id", &id)?;
+    let pick = |name: &str| Some(f.get(name).map(str::to_owned));
+    let patch = WorkOrderPatch {
+        failure: Some(FailureReport {
+            impact: pick("impact"),
+            mode: pick("mode"),
+            mechanism: pick("mechanism"),
+            cause: pick("cause"),
+            detection: pick("detection"),
+            activity: pick("activity"),
+            notes: pick("notes"),
+        }),
+        ..Default::default()
     };
-    run.await.map_err(|e| e.on(&headers))
+    s.app
+        .update_work_order(&v.ctx, id, version(&f), patch)
+        .await?;
+    Ok(refresh())
 }
 
 pub async fn add_downtime(
     State(s): State<AppState>,
     v: Viewer,
-    headers: HeaderMap,
     Path(id): Path<String>,
     f: Fields,
 ) -> UiResult {
-    let run = async {
-        let id = uuid_field("id", &id)?;
-        let w = s.app.get_work_order(&v.ctx, id).await?.work_order;
-        let zones = site_zones(&s.app, &v.ctx).await?;
-        let tz = zone_of(&zones, w.site_id);
-        let input = overhaul_app::assets::NewDowntime {
-            started_at: parse_local("from", f.req("started_at")?, tz)?,
-            ended_at: f
-                .get("ended_at")
-                .map(|t| parse_local("to", t, tz))
-                .transpose()?,
-            planned: f.get("planned") == Some("true"),
-            reason: f.req("reason")?.to_owned(),
-        };
-        s.app.add_work_order_downtime(&v.ctx, id, input).await?;
-        Ok::<_, UiError>(refresh())
+    let id = uuid_field("id", &id)?;
+    let w = s.app.get_work_order(&v.ctx, id).await?.work_order;
+    let zones = site_zones(&s.app, &v.ctx).await?;
+    let tz = zone_of(&zones, w.site_id);
+    let input = overhaul_app::assets::NewDowntime {
+        started_at: parse_local("from", f.req("started_at")?, tz)?,
+        ended_at: f
+            .get("ended_at")
+            .map(|t| parse_local("to", t, tz))
+            .transpose()?,
+        planned: f.get("planned") == Some("true"),
+        reason: f.req("reason")?.to_owned(),
     };
-    run.await.map_err(|e| e.on(&headers))
+    s.app.add_work_order_downtime(&v.ctx, id, input).await?;
+    Ok(refresh())
 }
 
 pub struct Job {
@@ -1045,51 +979,47 @@ pub async fn my_work(State(s): State<AppState>, v: Viewer) -> UiResult {
 pub async fn my_work_action(
     State(s): State<AppState>,
     v: Viewer,
-    headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
 ) -> UiResult {
-    let run = async {
-        let id = uuid_field("id", &id)?;
-        let w = s.app.get_work_order(&v.ctx, id).await?.work_order;
-        let (to, reason) = match action.as_str() {
-            "start" => (WorkOrderStatus::InProgress, None),
-            "pause" => (
-                WorkOrderStatus::OnHold,
-                Some("paused by the technician".to_owned()),
-            ),
-            "complete" => (WorkOrderStatus::Completed, None),
-            _ => return Err(UiError::bad("unknown action")),
-        };
-        let since = running_since(&s.app, &v.ctx, &w).await?;
+    let id = uuid_field("id", &id)?;
+    let w = s.app.get_work_order(&v.ctx, id).await?.work_order;
+    let (to, reason) = match action.as_str() {
+        "start" => (WorkOrderStatus::InProgress, None),
+        "pause" => (
+            WorkOrderStatus::OnHold,
+            Some("paused by the technician".to_owned()),
+        ),
+        "complete" => (WorkOrderStatus::Completed, None),
+        _ => return Err(UiError::bad("unknown action")),
+    };
+    let since = running_since(&s.app, &v.ctx, &w).await?;
+    s.app
+        .transition_work_order(
+            &v.ctx,
+            id,
+            Some(w.version),
+            TransitionRequest { to, reason },
+        )
+        .await?;
+    if to != WorkOrderStatus::InProgress
+        && let Some(start) = since
+        && v.ctx.now - start >= chrono::Duration::minutes(1)
+    {
+        // A shift-long job is split into 24-hour pieces by the labour rule; record what fits.
+        let end = v.ctx.now.min(start + chrono::Duration::hours(24));
         s.app
-            .transition_work_order(
+            .add_labor(
                 &v.ctx,
                 id,
-                Some(w.version),
-                TransitionRequest { to, reason },
+                NewLabor {
+                    started_at: start,
+                    ended_at: end,
+                    craft: None,
+                    user_id: None,
+                    notes: Some("timer".to_owned()),
+                },
             )
             .await?;
-        if to != WorkOrderStatus::InProgress
-            && let Some(start) = since
-            && v.ctx.now - start >= chrono::Duration::minutes(1)
-        {
-            // A shift-long job is split into 24-hour pieces by the labour rule; record what fits.
-            let end = v.ctx.now.min(start + chrono::Duration::hours(24));
-            s.app
-                .add_labor(
-                    &v.ctx,
-                    id,
-                    NewLabor {
-                        started_at: start,
-                        ended_at: end,
-                        craft: None,
-                        user_id: None,
-                        notes: Some("timer".to_owned()),
-                    },
-                )
-                .await?;
-        }
-        Ok::<_, UiError>(refresh())
-    };
-    run.await.map_err(|e| e.on(&headers))
+    }
+    Ok(refresh())
 }

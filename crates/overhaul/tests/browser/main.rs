@@ -307,6 +307,10 @@ async fn the_flows_people_click_work_in_a_real_browser() {
     .await;
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("Allowed now"), "{body}");
+    assert!(
+        body.starts_with("<div class=\"flash error\""),
+        "an htmx request gets the message as a fragment for the flash area: {body}"
+    );
     // The list finds it by text; the filters narrow by status.
     b.goto(&format!("{base}/work-orders")).await;
     b.type_into("#f-q", "intake browser").await;

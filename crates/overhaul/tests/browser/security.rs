@@ -206,6 +206,41 @@ async fn the_ui_refuses_bad_requests_and_changes_nothing() {
     assert_eq!(status, 200);
     assert_eq!(comment_count(base, &planner, &wo).await, 1);
 
+    // A new work order on an asset that does not exist: the form comes back with the reason.
+    let (status, body) = post_form(
+        base,
+        &planner,
+        "/work-orders/new",
+        &[
+            ("asset", "NO-SUCH-ASSET"),
+            ("title", "ghost job"),
+            ("type", "corrective"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("no asset has the code NO-SUCH-ASSET"),
+        "{body}"
+    );
+    assert!(
+        body.contains("value=\"ghost job\""),
+        "what was typed is kept"
+    );
+    let list = http
+        .get(format!("{base}/work-orders?q=ghost"))
+        .header("cookie", &planner)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains("No work orders match."),
+        "nothing was created"
+    );
+
     // An unknown or expired session: pages send to the login, actions change nothing.
     let r = http
         .get(format!("{base}/work-orders"))
