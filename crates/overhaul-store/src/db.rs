@@ -3,6 +3,7 @@
 use crate::ActorRef;
 use crate::audit::PendingAudit;
 use crate::error::{StoreError, StoreResult};
+use crate::group::{Unit, Writer};
 use chrono::{DateTime, Utc};
 use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
 use sea_query_sqlx::SqlxBinder;
@@ -11,8 +12,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite};
+use sqlx::{AssertSqlSafe, FromRow, Postgres};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A row type that decodes from both backends.
@@ -36,6 +38,8 @@ pub enum Db {
         write: SqlitePool,
         read: SqlitePool,
         path: String,
+        /// Units of work on `write`, committed in groups (see [`crate::group`]).
+        group: Arc<Writer>,
     },
     Postgres(PgPool),
 }
@@ -78,7 +82,13 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(opts.read_only(true))
                 .await?;
-            Ok(Db::Sqlite { write, read, path })
+            let group = Writer::new(write.clone());
+            Ok(Db::Sqlite {
+                write,
+                read,
+                path,
+                group,
+            })
         } else {
             Err(StoreError::Corrupt(format!(
                 "unsupported database URL '{}': use sqlite://FILE or postgres://…",
@@ -117,6 +127,14 @@ impl Db {
             sqlx::query(sql).execute(write).await?;
         }
         Ok(())
+    }
+
+    /// SQLite only: the group-commit counters of the writer.
+    pub fn write_stats(&self) -> Option<crate::WriteStats> {
+        match self {
+            Db::Sqlite { group, .. } => Some(group.stats()),
+            Db::Postgres(_) => None,
+        }
     }
 
     /// True when the database answers.
@@ -178,7 +196,7 @@ impl Db {
     /// Starts a transaction whose writes are attributed to `actor` at `now`.
     pub async fn begin(&self, actor: &ActorRef, now: DateTime<Utc>) -> StoreResult<Tx> {
         let inner = match self {
-            Db::Sqlite { write, .. } => TxInner::Sqlite(write.begin().await?),
+            Db::Sqlite { group, .. } => TxInner::Sqlite(group.begin().await?),
             Db::Postgres(p) => TxInner::Postgres(p.begin().await?),
         };
         Ok(Tx {
@@ -197,7 +215,7 @@ pub(crate) enum Conn<'a> {
 }
 
 enum TxInner {
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Sqlite(Unit),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
@@ -233,8 +251,12 @@ impl Tx {
     }
 
     pub(crate) async fn execute<S: SqlxBinder>(&mut self, stmt: &S) -> StoreResult<u64> {
-        self.writes += 1;
-        self.execute_unaudited(stmt).await
+        let n = self.execute_unaudited(stmt).await?;
+        // A statement that changed no row wrote nothing that needs an audit record.
+        if n > 0 {
+            self.writes += 1;
+        }
+        Ok(n)
     }
 
     /// For the audit chain itself and for reference data.
@@ -243,7 +265,7 @@ impl Tx {
             TxInner::Sqlite(tx) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 sqlx::query_with(AssertSqlSafe(sql), values)
-                    .execute(&mut **tx)
+                    .execute(tx.conn()?)
                     .await?
                     .rows_affected()
             }
@@ -261,11 +283,11 @@ impl Tx {
     /// The raw connection, for the few hand-written statements of [`crate::dialect`] (bulk
     /// insert of sensor readings). Nothing written through it is audited, so only measurement
     /// tables may be written this way.
-    pub(crate) fn conn(&mut self) -> Conn<'_> {
-        match &mut self.inner {
-            TxInner::Sqlite(tx) => Conn::Sqlite(tx),
+    pub(crate) fn conn(&mut self) -> StoreResult<Conn<'_>> {
+        Ok(match &mut self.inner {
+            TxInner::Sqlite(tx) => Conn::Sqlite(tx.conn()?),
             TxInner::Postgres(tx) => Conn::Postgres(tx),
-        }
+        })
     }
 
     pub async fn fetch_all<T: Rows, S: SqlxBinder>(&mut self, stmt: &S) -> StoreResult<Vec<T>> {
@@ -273,7 +295,7 @@ impl Tx {
             TxInner::Sqlite(tx) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values)
-                    .fetch_all(&mut **tx)
+                    .fetch_all(tx.conn()?)
                     .await?)
             }
             TxInner::Postgres(tx) => {
@@ -293,7 +315,7 @@ impl Tx {
             TxInner::Sqlite(tx) => {
                 let (sql, values) = stmt.build_sqlx(SqliteQueryBuilder);
                 Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values)
-                    .fetch_optional(&mut **tx)
+                    .fetch_optional(tx.conn()?)
                     .await?)
             }
             TxInner::Postgres(tx) => {
@@ -340,7 +362,7 @@ impl Tx {
 mod tests {
     use crate::schema::Counters;
     use crate::{ActorRef, StoreError, testing};
-    use sea_query::Query;
+    use sea_query::{ExprTrait, Query};
 
     #[tokio::test]
     async fn a_write_without_an_audit_record_cannot_commit() {
@@ -372,5 +394,181 @@ mod tests {
             .await
             .expect("count");
         assert_eq!(n.n, 0);
+    }
+
+    async fn insert_counter(db: crate::Db, name: String, fail: bool) -> crate::StoreResult<()> {
+        let mut tx = db
+            .begin(&ActorRef::system("test"), chrono::Utc::now())
+            .await?;
+        tx.execute(
+            Query::insert()
+                .into_table(Counters::Table)
+                .columns([Counters::Name, Counters::Value])
+                .values_panic([name.clone().into(), 1_i64.into()]),
+        )
+        .await?;
+        tx.audit(crate::audit::PendingAudit::new("test", "counter", &name));
+        if fail {
+            // an error after a write: the unit is dropped without commit
+            return Err(StoreError::Stale);
+        }
+        tx.commit().await
+    }
+
+    async fn counter_names(db: &crate::Db) -> Vec<String> {
+        #[derive(sqlx::FromRow)]
+        struct N {
+            name: String,
+        }
+        let rows: Vec<N> = db
+            .fetch_all(
+                Query::select()
+                    .column(Counters::Name)
+                    .from(Counters::Table)
+                    .and_where(sea_query::Expr::col(Counters::Name).like("u%"))
+                    .order_by(Counters::Name, sea_query::Order::Asc),
+            )
+            .await
+            .expect("names");
+        rows.into_iter().map(|r| r.name).collect()
+    }
+
+    /// Holds the writer with an open unit until `n` others queue behind it.
+    async fn wait_queued(db: &crate::Db, n: usize) {
+        for _ in 0..10_000 {
+            if db.write_stats().expect("sqlite").queued == n {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        panic!("{n} units never queued");
+    }
+
+    fn sqlite_group(db: &crate::Db) -> Option<&crate::group::Writer> {
+        match db {
+            crate::Db::Sqlite { group, .. } => Some(group),
+            crate::Db::Postgres(_) => None,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queued_units_share_one_commit_and_every_one_is_stored() {
+        let t = testing::fresh().await.expect("db");
+        let Some(w) = sqlite_group(&t.db) else { return };
+        w.set_max_age(60_000);
+        let before = t.db.write_stats().expect("sqlite");
+        let mut first =
+            t.db.begin(&ActorRef::system("test"), chrono::Utc::now())
+                .await
+                .expect("begin");
+        first
+            .execute(
+                Query::insert()
+                    .into_table(Counters::Table)
+                    .columns([Counters::Name, Counters::Value])
+                    .values_panic(["u0".into(), 1_i64.into()]),
+            )
+            .await
+            .expect("insert");
+        first.audit(crate::audit::PendingAudit::new("test", "counter", "u0"));
+        let others: Vec<_> = (1..8)
+            .map(|i| tokio::spawn(insert_counter(t.db.clone(), format!("u{i}"), false)))
+            .collect();
+        wait_queued(&t.db, 7).await;
+        first.commit().await.expect("first commits");
+        for h in others {
+            h.await.expect("join").expect("commit");
+        }
+        let after = t.db.write_stats().expect("sqlite");
+        assert_eq!(after.units - before.units, 8);
+        assert_eq!(after.groups - before.groups, 1, "eight units, one fsync");
+        assert_eq!(
+            counter_names(&t.db).await,
+            (0..8).map(|i| format!("u{i}")).collect::<Vec<_>>()
+        );
+        let v = crate::audit::verify(&t.db).await.expect("verify");
+        assert!(
+            matches!(v, crate::audit::Verification::Intact { .. }),
+            "{v:?}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_unit_leaves_the_rest_of_its_group_intact() {
+        let t = testing::fresh().await.expect("db");
+        let Some(w) = sqlite_group(&t.db) else { return };
+        w.set_max_age(60_000);
+        let hold =
+            t.db.begin(&ActorRef::system("test"), chrono::Utc::now())
+                .await
+                .expect("begin");
+        let a = tokio::spawn(insert_counter(t.db.clone(), "ua".into(), false));
+        wait_queued(&t.db, 1).await;
+        let b = tokio::spawn(insert_counter(t.db.clone(), "ub".into(), true));
+        wait_queued(&t.db, 2).await;
+        let c = tokio::spawn(insert_counter(t.db.clone(), "uc".into(), false));
+        wait_queued(&t.db, 3).await;
+        hold.commit().await.expect("nothing written, commits");
+        a.await.expect("join").expect("a commits");
+        assert!(matches!(b.await.expect("join"), Err(StoreError::Stale)));
+        c.await.expect("join").expect("c commits");
+        assert_eq!(counter_names(&t.db).await, vec!["ua", "uc"]);
+        let v = crate::audit::verify(&t.db).await.expect("verify");
+        assert!(
+            matches!(v, crate::audit::Verification::Intact { .. }),
+            "{v:?}"
+        );
+        // The writer is free again: a later unit commits on its own.
+        insert_counter(t.db.clone(), "ud".into(), false)
+            .await
+            .expect("later unit");
+        assert_eq!(counter_names(&t.db).await, vec!["ua", "uc", "ud"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_unit_sees_the_writes_of_the_units_before_it_in_its_group() {
+        let t = testing::fresh().await.expect("db");
+        let Some(w) = sqlite_group(&t.db) else { return };
+        w.set_max_age(60_000);
+        let mut first =
+            t.db.begin(&ActorRef::system("test"), chrono::Utc::now())
+                .await
+                .expect("begin");
+        first
+            .execute(
+                Query::insert()
+                    .into_table(Counters::Table)
+                    .columns([Counters::Name, Counters::Value])
+                    .values_panic(["ux".into(), 1_i64.into()]),
+            )
+            .await
+            .expect("insert");
+        first.audit(crate::audit::PendingAudit::new("test", "counter", "ux"));
+        let db = t.db.clone();
+        let second = tokio::spawn(async move {
+            let mut tx = db
+                .begin(&ActorRef::system("test"), chrono::Utc::now())
+                .await?;
+            #[derive(sqlx::FromRow)]
+            struct V {
+                value: i64,
+            }
+            let v: V = tx
+                .fetch_one(
+                    Query::select()
+                        .column(Counters::Value)
+                        .from(Counters::Table)
+                        .and_where(sea_query::Expr::col(Counters::Name).eq("ux")),
+                )
+                .await?;
+            tx.commit().await?;
+            Ok::<i64, StoreError>(v.value)
+        });
+        wait_queued(&t.db, 1).await;
+        // Not yet durable, so not visible to readers outside the group.
+        assert!(counter_names(&t.db).await.is_empty());
+        first.commit().await.expect("commit");
+        assert_eq!(second.await.expect("join").expect("second"), 1);
+        assert_eq!(counter_names(&t.db).await, vec!["ux"]);
     }
 }

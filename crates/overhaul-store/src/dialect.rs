@@ -216,7 +216,7 @@ const PG_ROWS_PER_STATEMENT: usize = 50_000;
 /// `readings` and `reading_rollups` tables are written this way.
 pub async fn insert_readings(tx: &mut Tx, rows: &[(Uuid, i64, f64)]) -> StoreResult<u64> {
     let mut inserted = 0;
-    match tx.conn() {
+    match tx.conn()? {
         Conn::Sqlite(c) => {
             for chunk in rows.chunks(SQLITE_MAX_PARAMS / 3) {
                 let mut sql = String::with_capacity(64 + chunk.len() * 8);
@@ -279,7 +279,7 @@ pub async fn merge_rollups(tx: &mut Tx, rows: &[RollupDelta]) -> StoreResult<()>
          sum_value = reading_rollups.sum_value + excluded.sum_value, \
          count_value = reading_rollups.count_value + excluded.count_value"
     );
-    match tx.conn() {
+    match tx.conn()? {
         Conn::Sqlite(c) => {
             for chunk in rows.chunks(SQLITE_MAX_PARAMS / 6) {
                 let mut sql = String::from(
@@ -356,7 +356,7 @@ pub async fn rebuild_rollups(
          min_value = excluded.min_value, max_value = excluded.max_value, \
          sum_value = excluded.sum_value, count_value = excluded.count_value"
     );
-    let n = match tx.conn() {
+    let n = match tx.conn()? {
         Conn::Sqlite(c) => {
             let mut q = sqlx::query(AssertSqlSafe(sql)).bind(from).bind(to);
             if let Some(s) = signal {

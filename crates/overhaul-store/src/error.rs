@@ -12,6 +12,9 @@ pub enum StoreError {
     Stale,
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
+    /// The transaction's group commit failed: nothing of it is stored.
+    #[error("the write was not committed: {0}")]
+    NotCommitted(String),
     #[error("database error: {0}")]
     Db(#[source] sqlx::Error),
     #[error("migration failed: {0}")]

@@ -13,6 +13,8 @@ pub mod backup;
 mod db;
 pub mod dialect;
 mod error;
+mod group;
+pub use group::WriteStats;
 pub mod idempotency;
 pub mod import;
 pub mod meter;

@@ -33,12 +33,14 @@ pub struct RoleGrant {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+/// An API token's record. The secret itself is never stored; its hash is never shown.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ApiToken {
     pub id: Uuid,
     pub user_id: Uuid,
     pub name: String,
     #[serde(skip)]
+    #[schema(ignore)]
     pub token_hash: String,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -192,4 +194,66 @@ pub async fn token_by_hash(db: &Db, hash: &str) -> StoreResult<Option<ApiToken>>
             .and_where(Expr::col(ApiTokens::RevokedAt).is_null()),
     )
     .await
+}
+
+/// A user's tokens, newest first (revoked ones too, for the record).
+pub async fn tokens_of_user(db: &Db, user_id: Uuid) -> StoreResult<Vec<ApiToken>> {
+    db.fetch_all(
+        Query::select()
+            .columns(TOKEN_COLS)
+            .from(ApiTokens::Table)
+            .and_where(Expr::col(ApiTokens::UserId).eq(user_id))
+            .order_by(ApiTokens::CreatedAt, Order::Desc)
+            .order_by(ApiTokens::Id, Order::Desc),
+    )
+    .await
+}
+
+pub async fn token_by_id(db: &Db, id: Uuid) -> StoreResult<Option<ApiToken>> {
+    db.fetch_optional(
+        Query::select()
+            .columns(TOKEN_COLS)
+            .from(ApiTokens::Table)
+            .and_where(Expr::col(ApiTokens::Id).eq(id)),
+    )
+    .await
+}
+
+/// Revokes an active token; `false` when it was already revoked (nothing written).
+pub async fn revoke_token(tx: &mut Tx, t: &ApiToken) -> StoreResult<bool> {
+    let at = tx.now();
+    let n = tx
+        .execute(
+            Query::update()
+                .table(ApiTokens::Table)
+                .value(ApiTokens::RevokedAt, at)
+                .and_where(Expr::col(ApiTokens::Id).eq(t.id))
+                .and_where(Expr::col(ApiTokens::RevokedAt).is_null()),
+        )
+        .await?;
+    if n == 1 {
+        let mut after = t.clone();
+        after.revoked_at = Some(at);
+        tx.audit(
+            PendingAudit::new("revoke", "api_token", t.id)
+                .old(t)
+                .new_value(&after),
+        );
+    }
+    Ok(n == 1)
+}
+
+/// Records when a token was last used. Operational metadata, not a change of the record's
+/// meaning: not audited (every API request would otherwise add to the trail).
+pub async fn touch_token(db: &Db, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+    let mut tx = db.begin(&crate::ActorRef::system("token-use"), at).await?;
+    let now = tx.now();
+    tx.execute_unaudited(
+        Query::update()
+            .table(ApiTokens::Table)
+            .value(ApiTokens::LastUsedAt, now)
+            .and_where(Expr::col(ApiTokens::Id).eq(id)),
+    )
+    .await?;
+    tx.commit().await
 }
