@@ -64,7 +64,18 @@ impl App {
         let t = user::token_by_hash(&self.db, &token_hash(token))
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        self.principal(t.user_id).await
+        let p = self.principal(t.user_id).await?;
+        let now = chrono::Utc::now();
+        if overhaul_core::login::should_record_token_use(t.last_used_at, now) {
+            // Off the request's path: the answer does not wait for this write.
+            let db = self.db.clone();
+            tokio::spawn(async move {
+                if let Err(e) = user::touch_token(&db, t.id, now).await {
+                    tracing::warn!(error = %e, token = %t.id, "could not record the token's use");
+                }
+            });
+        }
+        Ok(p)
     }
 
     /// Checks an e-mail and password (run on a blocking thread: argon2 is deliberately slow).

@@ -217,4 +217,38 @@ impl App {
             token: secret,
         })
     }
+
+    /// A user's API tokens (their own, or anyone's for an administrator), newest first.
+    pub async fn list_tokens(&self, ctx: &Ctx, user_id: Option<Uuid>) -> AppResult<Vec<ApiToken>> {
+        let me = ctx.actor.user_id();
+        let whose = match (user_id, me) {
+            (Some(u), _) => u,
+            (None, Some(m)) => m,
+            (None, None) => return Err(AppError::invalid("user_id", "is required")),
+        };
+        if me != Some(whose) {
+            ctx.actor.check_global(Action::ManageUsers)?;
+        }
+        Ok(user::tokens_of_user(&self.db, whose).await?)
+    }
+
+    /// Revokes a token at once (its owner, or an administrator). Revoking a revoked token
+    /// changes nothing.
+    pub async fn revoke_token(&self, ctx: &Ctx, id: Uuid) -> AppResult<ApiToken> {
+        let t = user::token_by_id(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound("token"))?;
+        if ctx.actor.user_id() != Some(t.user_id)
+            && ctx.actor.check_global(Action::ManageUsers).is_err()
+        {
+            // Other people's tokens do not exist for this caller.
+            return Err(AppError::NotFound("token"));
+        }
+        let mut tx = ctx.begin(&self.db).await?;
+        user::revoke_token(&mut tx, &t).await?;
+        tx.commit().await?;
+        user::token_by_id(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound("token"))
+    }
 }

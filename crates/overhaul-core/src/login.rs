@@ -106,8 +106,40 @@ pub fn after_failure(
     }
 }
 
+/// How stale an API token's "last used" time may get before a request records it again: one
+/// write per token per interval, not one per request.
+pub const TOKEN_USE_RESOLUTION_SECS: i64 = 300;
+
+/// Whether a request made with a token at `now` should update its "last used" time.
+pub fn should_record_token_use(last_used: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    match last_used {
+        None => true,
+        // A clock that went backwards also gets corrected.
+        Some(t) => now - t >= Duration::seconds(TOKEN_USE_RESOLUTION_SECS) || t > now,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn token_use_is_recorded_once_per_resolution_interval() {
+        use super::should_record_token_use as rec;
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-21T12:00:00Z")
+            .expect("time")
+            .to_utc();
+        let ago = |s: i64| Some(now - chrono::Duration::seconds(s));
+        for (last, want) in [
+            (None, true),
+            (ago(0), false),
+            (ago(299), false),
+            (ago(300), true),
+            (ago(86_400), true),
+            (ago(-60), true), // recorded in the future: the clock was wrong
+        ] {
+            assert_eq!(rec(last, now), want, "{last:?}");
+        }
+    }
+
     use super::*;
     use chrono::TimeZone;
 

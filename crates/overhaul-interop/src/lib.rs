@@ -12,6 +12,7 @@
 
 mod azure_pdm;
 mod excavator_mwo;
+pub mod export;
 mod hierarchy;
 mod ids;
 mod progress;
@@ -21,6 +22,7 @@ mod source;
 
 pub use azure_pdm::{FAILURE_DOWNTIME_HOURS, SITE_CODE as AZURE_SITE_CODE};
 pub use excavator_mwo::SITE_CODE as EXCAVATOR_SITE_CODE;
+pub use export::{ExportError, ExportKind, export};
 pub use progress::Progress;
 pub use report::{Report, Skipped, Tally};
 

@@ -59,9 +59,14 @@ impl Progress {
             return;
         }
         let due = self.drawn_at.is_none_or(|t| t.elapsed() >= REDRAW_EVERY);
-        if force || due || self.done == self.total {
+        if force || due || (self.total > 0 && self.done == self.total) {
             let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r{}: {}/{} rows", self.label, self.done, self.total);
+            if self.total == 0 {
+                // The total is not known (an export): count only.
+                let _ = write!(err, "\r{}: {} rows", self.label, self.done);
+            } else {
+                let _ = write!(err, "\r{}: {}/{} rows", self.label, self.done, self.total);
+            }
             let _ = err.flush();
             self.drawn_at = Some(Instant::now());
         }

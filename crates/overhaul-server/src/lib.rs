@@ -75,7 +75,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(sites::get_site, sites::update_site))
         .routes(routes!(sites::create_user, sites::list_users))
         .routes(routes!(sites::get_user))
-        .routes(routes!(sites::create_token))
+        .routes(routes!(sites::create_token, sites::list_tokens))
+        .routes(routes!(sites::revoke_token))
         .routes(routes!(assets::create_asset, assets::list_assets))
         .routes(routes!(
             assets::get_asset,

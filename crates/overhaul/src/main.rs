@@ -2,11 +2,12 @@
 
 mod bench;
 mod bench_ingest;
+mod config;
 mod demo;
 mod mqtt;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use overhaul_app::{App, Ctx, Db};
 use overhaul_core::role::Role;
 use std::io::Read;
@@ -20,6 +21,11 @@ use std::process::ExitCode;
     about = "Maintenance operations management (CMMS): assets, requests, work orders, audit trail."
 )]
 struct Cli {
+    /// Configuration file (TOML): every option with an OVERHAUL_* variable, by the variable's
+    /// name without the prefix in lower case (database_url, listen, …). Default: ./overhaul.toml
+    /// when present. Command line > environment > file > built-in default.
+    #[arg(long, global = true, env = "OVERHAUL_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Database: sqlite://FILE (default) or postgres://USER@HOST/DB.
     #[arg(
         long,
@@ -97,6 +103,17 @@ enum Command {
         #[arg(value_parser = overhaul_interop::ImportKind::parse)]
         kind: overhaul_interop::ImportKind,
         path: PathBuf,
+    },
+    /// Write a table as CSV (to standard output, or to --output FILE, written whole or not at
+    /// all). KIND: sites, users, assets, meters, work-requests, work-orders, pm-plans, signals.
+    Export {
+        #[arg(value_parser = overhaul_interop::ExportKind::parse)]
+        kind: overhaul_interop::ExportKind,
+        /// Only this site (code).
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
     /// Preventive maintenance: generate due work (for cron) or print the forecast.
     Pm {
@@ -180,6 +197,13 @@ enum TokenCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// List a user's tokens: id, name, created, last used, revoked.
+    List {
+        #[arg(long)]
+        email: String,
+    },
+    /// Revoke a token by its id; programs using it are refused at once.
+    Revoke { id: uuid::Uuid },
 }
 
 #[derive(Subcommand)]
@@ -193,7 +217,26 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let cmd = Cli::command();
+    let file = config::locate(
+        &argv,
+        std::env::var("OVERHAUL_CONFIG").ok(),
+        std::path::Path::new("overhaul.toml").is_file(),
+    );
+    let settings = match config::load(file.as_deref(), &cmd) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let parsed = config::apply(cmd, &settings)
+        .try_get_matches_from(std::env::args_os())
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -204,10 +247,10 @@ fn main() -> ExitCode {
             };
         }
     };
-    init_logging(matches!(
-        cli.command,
-        Command::Serve { .. } | Command::Demo { .. }
-    ));
+    init_logging(
+        matches!(cli.command, Command::Serve { .. } | Command::Demo { .. }),
+        &settings,
+    );
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -227,12 +270,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(server: bool) {
+fn init_logging(server: bool, settings: &config::Settings) {
     use tracing_subscriber::EnvFilter;
     let default = if server { "info" } else { "warn" };
-    let filter =
-        EnvFilter::try_from_env("OVERHAUL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let text = std::env::var("OVERHAUL_LOG_FORMAT").is_ok_and(|v| v == "text");
+    // The environment wins over the configuration file.
+    let filter = EnvFilter::try_from_env("OVERHAUL_LOG")
+        .or_else(|_| EnvFilter::try_new(settings.get("log").unwrap_or(default)))
+        .unwrap_or_else(|_| EnvFilter::new(default));
+    let format = std::env::var("OVERHAUL_LOG_FORMAT")
+        .ok()
+        .or_else(|| settings.get("log_format").map(str::to_owned));
+    let text = format.is_some_and(|v| v == "text");
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -429,6 +477,52 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .map_err(app_err)?;
             println!("{}", t.token.0);
         }
+        Command::Token {
+            command: TokenCommand::List { email },
+        } => {
+            let app = App::new(open(&url).await?);
+            let ctx = Ctx::system("cli", chrono::Utc::now());
+            let wanted = email.trim().to_lowercase();
+            let Some(u) = app
+                .list_users(&ctx)
+                .await
+                .map_err(app_err)?
+                .into_iter()
+                .find(|u| u.user.email == wanted)
+            else {
+                bail!("no user with the e-mail address {email}");
+            };
+            let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                t.map(|t| t.format("%Y-%m-%dT%H:%MZ").to_string())
+                    .unwrap_or_else(|| "-".into())
+            };
+            println!(
+                "{:<36}  {:<24}  {:<17}  {:<17}  revoked",
+                "id", "name", "created", "last used"
+            );
+            for t in app
+                .list_tokens(&ctx, Some(u.user.id))
+                .await
+                .map_err(app_err)?
+            {
+                println!(
+                    "{:<36}  {:<24}  {:<17}  {:<17}  {}",
+                    t.id,
+                    t.name,
+                    when(Some(t.created_at)),
+                    when(t.last_used_at),
+                    when(t.revoked_at)
+                );
+            }
+        }
+        Command::Token {
+            command: TokenCommand::Revoke { id },
+        } => {
+            let app = App::new(open(&url).await?);
+            let ctx = Ctx::system("cli", chrono::Utc::now());
+            let t = app.revoke_token(&ctx, id).await.map_err(app_err)?;
+            println!("revoked token {} ({})", t.id, t.name);
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -477,6 +571,49 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let mut progress = overhaul_interop::Progress::stderr(kind.as_str());
             let report = overhaul_interop::import(&app, &ctx, kind, &path, &mut progress).await?;
             println!("{report}");
+        }
+        Command::Export { kind, site, output } => {
+            let app = App::new(open(&url).await?);
+            let ctx = Ctx::system(&format!("export {kind}"), chrono::Utc::now());
+            let site_id = match site {
+                Some(code) => Some(
+                    overhaul_store::site::by_code(&app.db, &code)
+                        .await?
+                        .with_context(|| format!("no site with code {code}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let mut progress = overhaul_interop::Progress::stderr(kind.as_str());
+            match output {
+                None => {
+                    let out = std::io::BufWriter::new(std::io::stdout().lock());
+                    overhaul_interop::export(&app, &ctx, kind, site_id, out, &mut progress).await?;
+                }
+                Some(file) => {
+                    // Written beside the target and renamed when complete: a failed export
+                    // leaves no half file behind.
+                    let dir = file
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(std::path::Path::new("."));
+                    let tmp = tempfile::NamedTempFile::new_in(dir)
+                        .with_context(|| format!("cannot write in {}", dir.display()))?;
+                    let n = overhaul_interop::export(
+                        &app,
+                        &ctx,
+                        kind,
+                        site_id,
+                        std::io::BufWriter::new(tmp.as_file()),
+                        &mut progress,
+                    )
+                    .await?;
+                    tmp.as_file().sync_all()?;
+                    tmp.persist(&file)
+                        .with_context(|| format!("cannot write {}", file.display()))?;
+                    eprintln!("{n} {kind} written to {}", file.display());
+                }
+            }
         }
         Command::Pm {
             command: PmCommand::Generate { until },

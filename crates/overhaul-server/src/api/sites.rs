@@ -1,6 +1,6 @@
 use crate::AppState;
 use crate::api::Errors;
-use crate::extract::{Auth, Body, Id, IfMatch, with_etag};
+use crate::extract::{Auth, Body, Id, IfMatch, Q, with_etag};
 use crate::problem::ApiResult;
 use axum::Json;
 use axum::extract::State;
@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use overhaul_app::sites::{NewSite, SitePatch, SiteView};
 use overhaul_app::users::{IssuedToken, NewUser, UserView};
+use overhaul_store::user::ApiToken;
 use serde::Deserialize;
 
 /// Create a site (admins for all sites).
@@ -125,4 +126,37 @@ pub async fn create_token(
     };
     let t = s.app.create_token(&ctx, &email, b.name.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(t)))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenQuery {
+    /// Whose tokens (administrators); default: yours.
+    pub user_id: Option<uuid::Uuid>,
+}
+
+/// API tokens of a user, newest first, with when each was last used (to the nearest five
+/// minutes) and whether it is revoked. Secrets are never shown again.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "users", params(TokenQuery),
+    responses((status = 200, description = "Tokens", body = Vec<ApiToken>), Errors),
+    security(("bearer" = [])))]
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Q(q): Q<TokenQuery>,
+) -> ApiResult<Json<Vec<ApiToken>>> {
+    Ok(Json(s.app.list_tokens(&ctx, q.user_id).await?))
+}
+
+/// Revoke a token at once (its owner or an administrator); revoking it again changes nothing.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "users",
+    params(("id" = uuid::Uuid, Path, description = "Token id")),
+    responses((status = 200, description = "The revoked token", body = ApiToken), Errors),
+    security(("bearer" = [])))]
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<ApiToken>> {
+    Ok(Json(s.app.revoke_token(&ctx, id).await?))
 }

@@ -27,11 +27,20 @@ pub struct SiteRow {
     version: i64,
 }
 
+pub struct TokenRow {
+    id: Uuid,
+    name: String,
+    created: String,
+    last_used: String,
+    revoked: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "admin/index.html")]
 struct AdminPage {
     chrome: Chrome,
     new_token: Option<String>,
+    tokens: Vec<TokenRow>,
     sites: Vec<SiteRow>,
     users: Vec<(String, String, String, &'static str, Uuid)>,
     roles: Vec<&'static str>,
@@ -148,9 +157,24 @@ async fn page(s: &AppState, v: &Viewer, f: AuditFilter, new_token: Option<String
     } else {
         vec![]
     };
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let tokens = s
+        .app
+        .list_tokens(&v.ctx, None)
+        .await?
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name,
+            created: fmt(t.created_at),
+            last_used: t.last_used_at.map(fmt).unwrap_or_else(|| "never".into()),
+            revoked: t.revoked_at.map(fmt),
+        })
+        .collect();
     Ok(render(&AdminPage {
         chrome: Chrome::for_viewer(v, "Administration", "/admin"),
         new_token,
+        tokens,
         sites,
         users,
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
@@ -260,6 +284,12 @@ pub async fn add_token(State(s): State<AppState>, v: Viewer, f: Fields) -> UiRes
         axum::http::HeaderValue::from_static("no-store"),
     );
     Ok(r)
+}
+
+/// Revokes one of the signed-in user's tokens.
+pub async fn revoke_token(State(s): State<AppState>, v: Viewer, Path(id): Path<Uuid>) -> UiResult {
+    s.app.revoke_token(&v.ctx, id).await?;
+    Ok(refresh())
 }
 
 pub async fn verify(State(s): State<AppState>, v: Viewer) -> UiResult {

@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/users", post(admin::add_user))
         .route("/admin/users/{id}/roles", post(admin::grant_role))
         .route("/admin/tokens", post(admin::add_token))
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/audit/verify", get(admin::verify))
         .layer(axum::middleware::from_fn_with_state(state, session::layer))
         // Embedded files need no session: no database read for each script and stylesheet.

@@ -2,8 +2,8 @@
 
 use crate::Api;
 use overhaul_core::role::Role;
-use reqwest::StatusCode;
-use serde_json::json;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn users_of_one_site_get_404_for_another() {
@@ -147,4 +147,100 @@ async fn tokens_are_required_and_checked() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_refused_at_once_and_its_use_is_recorded() {
+    let api = Api::start().await;
+    let tech = api.user("tech@test.example", Role::Technician, None).await;
+    let mine = api.get(&tech, "/api/v1/tokens").await;
+    assert_eq!(mine.status, StatusCode::OK, "{:?}", mine.body);
+    let list = mine.body.as_array().expect("list").clone();
+    assert_eq!(list.len(), 1);
+    assert!(
+        list[0].get("token_hash").is_none(),
+        "the hash is never shown"
+    );
+    let id = list[0]["id"].as_str().expect("id").to_owned();
+
+    // The request above used the token: its use is recorded (off the request's path).
+    let mut used = Value::Null;
+    for _ in 0..200 {
+        used = api.get(&tech, "/api/v1/tokens").await.body[0]["last_used_at"].clone();
+        if !used.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(used.is_string(), "last_used_at was never recorded");
+
+    // Someone else's token does not exist for a technician; an admin sees and revokes it.
+    let other = api.user("other@test.example", Role::Technician, None).await;
+    assert_eq!(
+        api.call(
+            &other,
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            None,
+            &[]
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(api.get(&tech, "/api/v1/sites").await.status, StatusCode::OK);
+    let r = api
+        .call(
+            &api.admin,
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let revoked_at = r.body["revoked_at"].clone();
+    assert!(revoked_at.is_string());
+    assert_eq!(
+        api.get(&tech, "/api/v1/sites").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Again: nothing changes, one audit record.
+    let again = api
+        .call(
+            &api.admin,
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body["revoked_at"], revoked_at);
+    let audit = api
+        .get(
+            &api.admin,
+            &format!("/api/v1/audit?entity=api_token&entity_id={id}&limit=50"),
+        )
+        .await;
+    let actions: Vec<&str> = audit.body["items"]
+        .as_array()
+        .or(audit.body.as_array())
+        .expect("audit list")
+        .iter()
+        .filter_map(|r| r["action"].as_str())
+        .collect();
+    assert_eq!(actions, vec!["create", "revoke"], "{:?}", audit.body);
+    // Another user's list is for administrators only.
+    let tech_id = list[0]["user_id"].as_str().expect("user").to_owned();
+    assert_eq!(
+        api.get(&other, &format!("/api/v1/tokens?user_id={tech_id}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let theirs = api
+        .get(&api.admin, &format!("/api/v1/tokens?user_id={tech_id}"))
+        .await;
+    assert_eq!(theirs.body.as_array().map(Vec::len), Some(1));
 }

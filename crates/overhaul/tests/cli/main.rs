@@ -421,6 +421,153 @@ async fn pm_and_kpi_commands() {
     );
 }
 
+#[tokio::test]
+async fn export_writes_csv_and_tokens_are_listed_and_revoked() {
+    let (url, _guard) = testing::fresh_url().await.expect("url");
+    let server = Server::start(&url);
+    let (token, area) = setup(&url, &server.base).await;
+    let c = reqwest::Client::new();
+    for i in 0..3 {
+        let r = c
+            .post(format!("{}/api/v1/work-orders", server.base))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"asset_id": area, "title": format!("Fix, \"pump\" {i}"), "type": "corrective", "priority": "high"}))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(r.status().as_u16(), 201);
+    }
+    let out = overhaul(&url, &["export", "work-orders"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut rd = csv::Reader::from_reader(out.stdout.as_slice());
+    let header = rd.headers().expect("header").clone();
+    assert_eq!(header.get(0), Some("id"));
+    let title = header
+        .iter()
+        .position(|h| h == "title")
+        .expect("title column");
+    let mut titles: Vec<String> = rd
+        .records()
+        .map(|r| r.expect("row")[title].to_owned())
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        ["Fix, \"pump\" 0", "Fix, \"pump\" 1", "Fix, \"pump\" 2"]
+    );
+
+    let dir =
+        std::env::temp_dir().join(format!("overhaul-export-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("assets.csv");
+    let out = overhaul(
+        &url,
+        &[
+            "export",
+            "assets",
+            "--site",
+            "S",
+            "--output",
+            file.to_str().expect("path"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let written = std::fs::read_to_string(&file).expect("file");
+    assert_eq!(written.lines().count(), 2, "{written}");
+    assert!(written.lines().nth(1).is_some_and(|l| l.contains(&area)));
+    let out = overhaul(
+        &url,
+        &[
+            "export",
+            "assets",
+            "--site",
+            "NOPE",
+            "--output",
+            dir.join("x.csv").to_str().expect("path"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(!dir.join("x.csv").exists(), "no file from a failed export");
+    let out = overhaul(&url, &["export", "workorders"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("work-orders"), "{}", text(&out));
+
+    // Tokens: listed with their use, revoked by id, refused at once.
+    let out = overhaul(&url, &["token", "list", "--email", "root@test.example"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+    let id = listing
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .expect("a token row")
+        .to_owned();
+    let out = overhaul(&url, &["token", "revoke", &id]);
+    assert!(out.status.success(), "{}", text(&out));
+    let r = c
+        .get(format!("{}/api/v1/sites", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status().as_u16(), 401);
+    let out = overhaul(&url, &["token", "list", "--email", "nobody@test.example"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_configuration_file_sets_options_and_refuses_unknown_keys() {
+    let dir =
+        std::env::temp_dir().join(format!("overhaul-config-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let db = dir.join("from-config.db");
+    std::fs::write(
+        dir.join("overhaul.toml"),
+        format!(
+            "database_url = \"sqlite://{}\"\nlog = \"warn\"\n",
+            db.display()
+        ),
+    )
+    .expect("write");
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .current_dir(&dir)
+            .env_remove("OVERHAUL_DATABASE_URL")
+            .env_remove("OVERHAUL_CONFIG")
+            .output()
+            .expect("run")
+    };
+    // ./overhaul.toml is read by default.
+    let out = run(&["migrate"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(db.exists(), "the database named in the file was created");
+    // The command line wins over the file.
+    let other = dir.join("flag.db");
+    let out = run(&[
+        "migrate",
+        "--database-url",
+        &format!("sqlite://{}", other.display()),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(other.exists());
+    // A misspelt key is refused, naming it, and nothing runs.
+    std::fs::write(dir.join("bad.toml"), "databse_url = \"sqlite://x.db\"\n").expect("write");
+    let out = run(&["--config", "bad.toml", "migrate"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("unknown setting 'databse_url'"),
+        "{}",
+        text(&out)
+    );
+    assert!(!dir.join("x.db").exists());
+    let out = run(&["--config", "missing.toml", "migrate"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("missing.toml"), "{}", text(&out));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 fn broker_available() -> bool {
     let up = std::net::TcpStream::connect(("127.0.0.1", 1883)).is_ok()
         && Command::new("mosquitto_pub").arg("--help").output().is_ok();
