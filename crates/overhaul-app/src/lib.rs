@@ -64,6 +64,9 @@ pub struct App {
     pub db: Db,
     /// Where uploaded files are kept; `None` keeps them in the database.
     pub files_dir: Option<std::path::PathBuf>,
+    /// How long raw sensor readings are kept (and how old a reading may be when it arrives);
+    /// hourly rollups are kept for good.
+    pub readings_retention: chrono::Duration,
     /// Rule evaluation state of signals between reading batches (see [`signals`]).
     pub(crate) condition: std::sync::Arc<tokio::sync::Mutex<signals::ConditionCache>>,
 }
@@ -73,6 +76,9 @@ impl App {
         Self {
             db,
             files_dir: None,
+            readings_retention: chrono::Duration::milliseconds(
+                overhaul_core::condition::reading::DEFAULT_RETENTION_MS,
+            ),
             condition: std::sync::Arc::default(),
         }
     }

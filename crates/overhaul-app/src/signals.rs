@@ -5,7 +5,7 @@ use crate::access::Action;
 use crate::{App, AppError, AppResult, Ctx};
 use chrono::{DateTime, Utc};
 use overhaul_core::condition::Sample;
-use overhaul_core::condition::reading::{DEFAULT_RETENTION_MS, RejectReason, check_reading};
+use overhaul_core::condition::reading::{RejectReason, check_reading};
 use overhaul_core::condition::rule::{RuleParams, RuleState, Transition, evaluate};
 use overhaul_core::condition::run_hours::{RunState, integrate};
 use overhaul_core::condition::signal::{Scaling, SignalKind, SourceBinding};
@@ -632,15 +632,21 @@ impl App {
         Ok(reading::rollups(&self.db, id, from, to, limit).await?)
     }
 
-    /// Deletes raw readings older than `retention` (whole hours; rollups are kept). Returns
-    /// the rows deleted.
+    /// Deletes raw readings older than `retention` (whole hours; rollups are kept), an hour of
+    /// data per transaction so that writers are never held up for long. Returns the rows
+    /// deleted.
     pub async fn prune_readings(&self, ctx: &Ctx, retention: chrono::Duration) -> AppResult<u64> {
         ctx.actor.check_global(Action::EditAssets)?;
-        let cutoff = (ctx.now - retention).timestamp_millis();
-        let mut tx = ctx.begin(&self.db).await?;
-        let n = reading::delete_before(&mut tx, cutoff).await?;
-        tx.commit().await?;
-        Ok(n)
+        let hour = overhaul_store::dialect::HOUR_MS;
+        let cutoff = (ctx.now - retention).timestamp_millis().div_euclid(hour) * hour;
+        let mut total = 0;
+        while let Some(oldest) = reading::oldest_before(&self.db, cutoff).await? {
+            let upto = (oldest.div_euclid(hour) * hour + hour).min(cutoff);
+            let mut tx = ctx.begin(&self.db).await?;
+            total += reading::delete_before(&mut tx, upto).await?;
+            tx.commit().await?;
+        }
+        Ok(total)
     }
 
     /// Recomputes the hourly rollups of `[from, to)` from the raw readings (after an import
@@ -751,6 +757,7 @@ impl App {
             return Ok(report);
         }
         let now_ms = ctx.now.timestamp_millis();
+        let retention_ms = self.readings_retention.num_milliseconds();
         // One batch at a time: rule state is evaluated in reading order per signal.
         let mut cache = self.condition.lock().await;
         let mut ids: Vec<Uuid> = batch.iter().map(|r| r.signal_id).collect();
@@ -803,7 +810,7 @@ impl App {
                 continue;
             }
             let value = rt.scaling.apply(r.value);
-            match check_reading(rt.kind, r.at_ms, value, now_ms, DEFAULT_RETENTION_MS) {
+            match check_reading(rt.kind, r.at_ms, value, now_ms, retention_ms) {
                 Ok(()) => {
                     good.push((r.signal_id, r.at_ms, value));
                     index_of.push(i);

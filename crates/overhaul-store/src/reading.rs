@@ -88,6 +88,23 @@ pub async fn delete_before(tx: &mut Tx, cutoff_ms: i64) -> StoreResult<u64> {
     .await
 }
 
+/// The time of the oldest raw reading before `cutoff_ms`, if any.
+pub async fn oldest_before(db: &Db, cutoff_ms: i64) -> StoreResult<Option<i64>> {
+    #[derive(sqlx::FromRow)]
+    struct T {
+        ts: Option<i64>,
+    }
+    let t: T = db
+        .fetch_one(
+            Query::select()
+                .expr_as(Expr::col(Readings::TsMs).min(), "ts")
+                .from(Readings::Table)
+                .and_where(Expr::col(Readings::TsMs).lt(cutoff_ms)),
+        )
+        .await?;
+    Ok(t.ts)
+}
+
 /// Raw readings of a signal in `[from_ms, to_ms)`, oldest first.
 pub async fn range(
     db: &Db,

@@ -620,3 +620,39 @@ async fn bulk_readings_roll_up_by_hour_and_retention_keeps_the_rollups() {
         .unwrap();
     assert_eq!(kept, roll);
 }
+
+#[tokio::test]
+async fn the_retention_decides_how_old_an_arriving_reading_may_be() {
+    let tdb = testing::fresh().await.unwrap();
+    let mut app = App::new(tdb.db.clone());
+    let asset = plant(&app).await;
+    let s = vibration(&app, asset, "vib").await;
+    let now = t(24 * 200);
+    let old = |days: i64| IncomingReading {
+        signal_id: s.signal.id,
+        at_ms: ms(now - Duration::days(days)),
+        value: 1.0,
+    };
+    // The default keeps 30 days: a reading from 90 days ago is refused as too old.
+    let r = app.ingest_readings(&sys(now), &[old(90)]).await.unwrap();
+    assert_eq!(r.accepted, 0);
+    // Kept for 120 days, it is stored; pruning with that retention keeps it, with 60 it goes.
+    app.readings_retention = Duration::days(120);
+    let r = app
+        .ingest_readings(&sys(now), &[old(90), old(10)])
+        .await
+        .unwrap();
+    assert_eq!(r.accepted, 2);
+    assert_eq!(
+        app.prune_readings(&sys(now), app.readings_retention)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        app.prune_readings(&sys(now), Duration::days(60))
+            .await
+            .unwrap(),
+        1
+    );
+}
