@@ -5,6 +5,7 @@
 mod admin;
 mod alarms;
 mod assets;
+pub mod chart;
 mod form;
 mod home;
 mod pm;
