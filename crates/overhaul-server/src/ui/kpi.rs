@@ -1209,6 +1209,8 @@ struct BadActorsPage {
     groups: Vec<(&'static str, &'static str, bool)>,
     measures: Vec<(&'static str, &'static str, bool)>,
     chart: ChartBlock,
+    /// (asset id, code) of the top assets, for their reliability pages.
+    top_assets: Vec<(String, String)>,
 }
 
 pub async fn bad_actors(
@@ -1330,6 +1332,14 @@ pub async fn bad_actors(
             )
         })
         .collect();
+    let top_assets: Vec<(String, String)> = if group_by == GroupBy::Asset {
+        rows.iter()
+            .take(5)
+            .filter_map(|r| Some((Uuid::parse_str(&r.key).ok()?.to_string(), name(r))))
+            .collect()
+    } else {
+        vec![]
+    };
     let title = format!(
         "Bad actors by {} ({}), last 12 months",
         if by_failures {
@@ -1387,6 +1397,7 @@ pub async fn bad_actors(
         ]
         .to_vec(),
         chart,
+        top_assets,
     }))
 }
 

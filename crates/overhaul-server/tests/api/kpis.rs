@@ -1,0 +1,287 @@
+//! Site KPIs over HTTP: the SMRP work mix, backlog and aging of a small plant whose numbers are
+//! worked out by hand; the site-level period table and bad actors; the KPI pages and their CSV.
+
+use crate::Api;
+use overhaul_core::role::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn walk(api: &Api, token: &str, id: &str, steps: &[&str]) {
+    for to in steps {
+        let r = api
+            .post(
+                token,
+                &format!("/api/v1/work-orders/{id}/transitions"),
+                json!({"to": to}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{to}: {}", r.body);
+    }
+}
+
+async fn labor(api: &Api, token: &str, id: &str, minutes: i64) {
+    let end = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let r = api
+        .post(
+            token,
+            &format!("/api/v1/work-orders/{id}/labor"),
+            json!({"started_at": end - chrono::Duration::minutes(minutes), "ended_at": end}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
+async fn wo(api: &Api, body: Value) -> String {
+    let r = api.post(&api.admin, "/api/v1/work-orders", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["id"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test]
+async fn work_mix_backlog_and_aging_of_a_small_plant() {
+    let api = Api::start().await;
+    let site = api.site("S").await;
+    let area = api.asset(&site, None, "A", "area").await;
+    let p1 = api.asset(&site, Some(&area), "P-1", "equipment").await;
+    let p2 = api.asset(&site, Some(&area), "P-2", "equipment").await;
+    let other_area = api.asset(&site, None, "B", "area").await;
+    let p3 = api
+        .asset(&site, Some(&other_area), "P-3", "equipment")
+        .await;
+    let site_id = site.parse().unwrap();
+    let tech = api
+        .user("t1@test.example", Role::Technician, Some(site_id))
+        .await;
+    api.user("t2@test.example", Role::Technician, Some(site_id))
+        .await;
+    // A procedure estimated at 90 minutes, published.
+    let r = api
+        .post(
+            &api.admin,
+            "/api/v1/procedures",
+            json!({"site_id": site, "code": "PM-1", "title": "Pump PM",
+                   "revision": {"estimated_minutes": 90, "steps": [{"kind": "check", "title": "Look"}]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let rev = r.body["revisions"][0]["id"].as_str().unwrap().to_owned();
+    let r = api
+        .post(
+            &api.admin,
+            &format!("/api/v1/procedure-revisions/{rev}/publish"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // Planned corrective job on P-1: planned → ready → scheduled before it started; 120 min.
+    let planned = wo(&api, json!({"asset_id": p1, "title": "Replace seal", "type": "corrective", "priority": "normal"})).await;
+    walk(
+        &api,
+        &api.admin,
+        &planned,
+        &["approved", "planned", "ready", "scheduled"],
+    )
+    .await;
+    walk(&api, &tech, &planned, &["in_progress"]).await;
+    labor(&api, &tech, &planned, 120).await;
+    // Emergency on P-2 started without planning; 60 min, reactive and unplanned.
+    let emergency = wo(
+        &api,
+        json!({"asset_id": p2, "title": "Burst hose", "type": "emergency", "priority": "urgent"}),
+    )
+    .await;
+    walk(&api, &api.admin, &emergency, &["approved"]).await;
+    walk(&api, &tech, &emergency, &["in_progress"]).await;
+    labor(&api, &tech, &emergency, 60).await;
+    // Preventive on P-3 (other area), planned first; 60 min.
+    let pm = wo(
+        &api,
+        json!({"asset_id": p3, "title": "Grease", "type": "preventive", "priority": "normal"}),
+    )
+    .await;
+    walk(
+        &api,
+        &api.admin,
+        &pm,
+        &["approved", "planned", "ready", "scheduled"],
+    )
+    .await;
+    walk(&api, &tech, &pm, &["in_progress"]).await;
+    labor(&api, &tech, &pm, 60).await;
+    // Backlog: one ready job following the 90-minute procedure, one planned without estimate,
+    // one only approved (not backlog yet).
+    let ready = wo(&api, json!({"asset_id": p1, "title": "PM pump", "type": "preventive", "priority": "normal", "procedure_revision_id": rev})).await;
+    walk(&api, &api.admin, &ready, &["approved", "planned", "ready"]).await;
+    let planned_only = wo(
+        &api,
+        json!({"asset_id": p2, "title": "Align", "type": "corrective", "priority": "low"}),
+    )
+    .await;
+    walk(&api, &api.admin, &planned_only, &["approved", "planned"]).await;
+    wo(
+        &api,
+        json!({"asset_id": p3, "title": "Paint", "type": "improvement", "priority": "low"}),
+    )
+    .await;
+
+    // Whole site: 240 labour minutes = 4 h; planned 180 of 240 = 75 %; reactive (corrective +
+    // emergency) 180 of 240 = 75 %; proactive 60 of 240 = 25 %.
+    let r = api
+        .get(&api.admin, &format!("/api/v1/sites/{site}/work-kpis"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let m = &r.body["work_mix"];
+    assert_eq!(m["total_hours"], json!(4.0), "{}", r.body);
+    assert_eq!(m["planned_percent"], json!(75.0));
+    assert_eq!(m["reactive_percent"], json!(75.0));
+    assert_eq!(m["proactive_percent"], json!(25.0));
+    // Capacity: two technicians × 40 h = 80 h a week. Ready: 1.5 h → 1.5/80 weeks.
+    let b = &r.body["backlog"];
+    assert_eq!(b["crew_hours_per_week"], json!(80.0), "{}", r.body);
+    assert_eq!(b["ready_work_orders"], json!(1));
+    assert_eq!(b["ready_hours"], json!(1.5));
+    assert_eq!(b["ready_weeks"], json!(1.5 / 80.0));
+    assert_eq!(b["planned_work_orders"], json!(2));
+    assert_eq!(b["unestimated"], json!(1));
+    // Open now: 3 in progress + ready + planned + requested = 6, all created today.
+    let ages: Vec<u64> = r.body["aging"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["work_orders"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ages, vec![6, 0, 0, 0, 0]);
+    assert_eq!(r.body["aging"][0]["reactive"], json!(3)); // seal, hose, align
+
+    // Area A only (P-1, P-2): 180 min, planned 120 of 180.
+    let r = api
+        .get(
+            &api.admin,
+            &format!("/api/v1/sites/{site}/work-kpis?asset_id={area}&crew_hours_per_week=20"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["work_mix"]["total_hours"], json!(3.0));
+    let planned_pct = r.body["work_mix"]["planned_percent"].as_f64().unwrap();
+    assert!((planned_pct - 200.0 / 3.0).abs() < 1e-9, "{planned_pct}");
+    assert_eq!(r.body["backlog"]["ready_weeks"], json!(1.5 / 20.0));
+    assert_eq!(r.body["capacity_basis"], "given");
+
+    // Bad input is a 400 naming the field, never a 500.
+    for (q, field) in [
+        ("crew_hours_per_week=0", "crew_hours_per_week"),
+        ("crew_hours_per_week=-5", "crew_hours_per_week"),
+        ("from=2030-01-01T00:00:00Z&to=2029-01-01T00:00:00Z", "to"),
+        (&format!("asset_id={}", uuid::Uuid::nil()), ""),
+    ] {
+        let r = api
+            .get(&api.admin, &format!("/api/v1/sites/{site}/work-kpis?{q}"))
+            .await;
+        assert!(r.status.is_client_error(), "{q}: {} {}", r.status, r.body);
+        if !field.is_empty() {
+            assert_eq!(r.body["errors"][0]["field"], field, "{q}: {}", r.body);
+        }
+    }
+    let r = api
+        .get(
+            &api.admin,
+            &format!("/api/v1/sites/{site}/bad-actors?repeat_days=99999999999999"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+
+    // Another site's technician sees nothing of this site.
+    let other = api.site("T").await;
+    let outsider = api
+        .user(
+            "t3@test.example",
+            Role::Technician,
+            Some(other.parse().unwrap()),
+        )
+        .await;
+    for path in ["work-kpis", "kpis/periods", "bad-actors"] {
+        let r = api
+            .get(&outsider, &format!("/api/v1/sites/{site}/{path}"))
+            .await;
+        assert!(
+            matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{path}: {}",
+            r.status
+        );
+    }
+}
+
+#[tokio::test]
+async fn site_periods_and_bad_actors_add_up_over_assets() {
+    let api = Api::start().await;
+    let site = api.site("S").await;
+    let area = api.asset(&site, None, "A", "area").await;
+    let p1 = api.asset(&site, Some(&area), "P-1", "equipment").await;
+    let p2 = api.asset(&site, Some(&area), "P-2", "equipment").await;
+    // Two failures with 3 h and 1 h of unplanned downtime on P-1, one with 2 h on P-2, all
+    // yesterday.
+    let day = chrono::Utc::now() - chrono::Duration::hours(30);
+    for (asset, start_h, hours) in [(&p1, 0, 3), (&p1, 6, 1), (&p2, 2, 2)] {
+        let id = wo(
+            &api,
+            json!({"asset_id": asset, "title": "Trip", "type": "corrective", "priority": "high"}),
+        )
+        .await;
+        let start = day + chrono::Duration::hours(start_h);
+        let r = api
+            .post(
+                &api.admin,
+                &format!("/api/v1/work-orders/{id}/downtime"),
+                json!({"started_at": start, "ended_at": start + chrono::Duration::hours(hours), "planned": false, "reason": "trip"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let r = api
+            .patch(
+                &api.admin,
+                &format!("/api/v1/work-orders/{id}"),
+                json!({"failure": {"impact": "C", "mode": "BRD"}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let r = api
+        .get(
+            &api.admin,
+            &format!("/api/v1/sites/{site}/kpis/periods?period=year"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rows = r.body.as_array().unwrap();
+    let failures: u64 = rows
+        .iter()
+        .map(|p| p["kpis"]["failures"].as_u64().unwrap())
+        .sum();
+    let down: f64 = rows
+        .iter()
+        .map(|p| p["kpis"]["hours"]["down_unplanned"].as_f64().unwrap())
+        .sum();
+    assert_eq!(failures, 3, "{}", r.body);
+    assert!((down - 6.0).abs() < 1e-6, "{down}");
+    // The site table equals the area's (the area holds every asset).
+    let a = api
+        .get(
+            &api.admin,
+            &format!("/api/v1/assets/{area}/kpis/periods?period=year"),
+        )
+        .await;
+    assert_eq!(a.body, r.body);
+
+    let r = api
+        .get(&api.admin, &format!("/api/v1/sites/{site}/bad-actors"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body[0]["label"], "P-1", "{}", r.body);
+    assert_eq!(r.body[0]["failures"], json!(2));
+    assert_eq!(r.body[0]["repeat_failures"], json!(1));
+    assert!((r.body[0]["unplanned_downtime_hours"].as_f64().unwrap() - 4.0).abs() < 1e-6);
+    assert!((r.body[0]["cumulative_share"].as_f64().unwrap() - 4.0 / 6.0).abs() < 1e-9);
+    assert_eq!(r.body[1]["label"], "P-2");
+    assert!((r.body[1]["cumulative_share"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+}
