@@ -299,3 +299,176 @@ async fn site_periods_and_bad_actors_add_up_over_assets() {
     assert_eq!(r.body[1]["label"], "P-2");
     assert!((r.body[1]["cumulative_share"].as_f64().unwrap() - 1.0).abs() < 1e-9);
 }
+
+/// Signs in through the login form; returns the session cookie.
+async fn ui_login(api: &Api, email: &str, password: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("{}/login", api.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "email={}&password={password}&next=%2F",
+            email.replace('@', "%40")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn ui_get(api: &Api, cookie: &str, path: &str) -> reqwest::Response {
+    api.client
+        .get(format!("{}{path}", api.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn reliability_page_without_history_and_accepting_an_interval_into_a_plan() {
+    let api = Api::start().await;
+    let site = api.site("S").await;
+    let area = api.asset(&site, None, "A", "area").await;
+    let pump = api.asset(&site, Some(&area), "P-1", "equipment").await;
+    let today = chrono::Utc::now().date_naive();
+    let r = api
+        .post(
+            &api.admin,
+            "/api/v1/pm-plans",
+            json!({"asset_id": pump, "title": "Grease bearings",
+                   "schedule": {"trigger": {"kind": "fixed", "rule": {"kind": "every", "every": 30, "unit": "days", "at": "00:00"}},
+                                "start": today.to_string(), "lead_days": 0}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let plan = r.body["id"].as_str().unwrap().to_owned();
+    let password = "correct-horse-battery-staple";
+    api.app
+        .create_user(
+            &overhaul_app::Ctx::system("test", chrono::Utc::now()),
+            overhaul_app::users::NewUser {
+                email: "planner@test.example".into(),
+                name: "Pia Planner".into(),
+                password: Some(password.into()),
+                roles: vec![overhaul_app::users::NewGrant {
+                    role: Role::Planner,
+                    site_id: Some(site.parse().unwrap()),
+                }],
+            },
+        )
+        .await
+        .unwrap();
+    let cookie = ui_login(&api, "planner@test.example", password).await;
+
+    // A new pump has no failures: every chart says so, nothing is NaN, the tables are empty.
+    let r = ui_get(&api, &cookie, &format!("/assets/{pump}/reliability")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    // Weibull, survival, Crow-AMSAA and the MTBF trend (no month with a failure) all say so.
+    assert_eq!(html.matches("Not enough data</text>").count(), 4, "{html}");
+    assert!(!html.contains("NaN") && !html.contains("inf<"), "{html}");
+    for chart in ["weibull", "survival", "mtbf", "crow"] {
+        let r = ui_get(
+            &api,
+            &cookie,
+            &format!("/assets/{pump}/reliability?chart={chart}&format=csv"),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK, "{chart}");
+        assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+        let disposition = r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            disposition.starts_with("attachment; filename=\"P-1-"),
+            "{disposition}"
+        );
+        let body = r.text().await.unwrap();
+        // the MTBF table has one row per month (no failures: "> running hours"); the others
+        // have a header only
+        let rows = body.lines().count() - 1;
+        if chart == "mtbf" {
+            assert!((1..=13).contains(&rows), "{body}");
+            assert!(body.contains("(no failure)"), "{body}");
+        } else {
+            assert_eq!(rows, 0, "{chart}: {body}");
+        }
+    }
+    for bad in [
+        "?chart=pie&format=csv",
+        "?format=xml",
+        "?cost_preventive=-1",
+        "?cost_failure=abc",
+    ] {
+        let r = ui_get(&api, &cookie, &format!("/assets/{pump}/reliability{bad}")).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    for page in [
+        "/kpis",
+        "/kpis?period=year",
+        &format!("/kpis?asset={area}&period=quarter"),
+        "/bad-actors",
+        "/bad-actors?group_by=failure_mode&measure=failures",
+    ] {
+        let r = ui_get(&api, &cookie, page).await;
+        assert_eq!(r.status(), StatusCode::OK, "{page}");
+        let html = r.text().await.unwrap();
+        assert!(!html.contains("NaN"), "{page}: {html}");
+    }
+    let r = ui_get(&api, &cookie, "/kpis?period=week").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    // One click: the page's accept form posts the interval into the plan (audited).
+    let html = ui_get(&api, &cookie, "/").await.text().await.unwrap();
+    let at = html.find("X-CSRF-Token\": \"").expect("token") + 16;
+    let token = html[at..].split('"').next().unwrap().to_owned();
+    let audit_before = api.audit_len().await;
+    let r = api
+        .client
+        .post(format!("{}/assets/{pump}/reliability/accept", api.base))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &token)
+        .header("hx-request", "true")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "plan={plan}&version=1&interval_days=14&basis=%7B%22source%22%3A%22test%22%7D"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["hx-refresh"], "true");
+    let p = api
+        .get(&api.admin, &format!("/api/v1/pm-plans/{plan}"))
+        .await;
+    assert_eq!(p.body["version"], json!(2), "{}", p.body);
+    assert_eq!(
+        p.body["schedule"]["trigger"]["rule"]["every"],
+        json!(14),
+        "{}",
+        p.body
+    );
+    assert_eq!(api.audit_len().await, audit_before + 1);
+    // A stale version is refused and changes nothing.
+    let r = api
+        .client
+        .post(format!("{}/assets/{pump}/reliability/accept", api.base))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &token)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "plan={plan}&version=1&interval_days=7&basis=%7B%7D"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(api.audit_len().await, audit_before + 1);
+}
