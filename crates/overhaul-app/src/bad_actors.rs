@@ -53,15 +53,7 @@ impl App {
         q: BadActorQuery,
     ) -> AppResult<Vec<BadActor>> {
         let root = self.load_asset(ctx, asset_id, Action::Read).await?;
-        let to = q.to.unwrap_or(ctx.now).min(ctx.now);
-        let from = q.from.unwrap_or(to - Duration::days(365));
-        let w = Window::new(from, to).map_err(|m| AppError::invalid("to", m))?;
-        let repeat = Duration::days(q.repeat_days.unwrap_or(30));
-        if repeat < Duration::zero() {
-            return Err(AppError::invalid("repeat_days", "must not be negative"));
-        }
-        let h = self.history(&root, true, from, to).await?;
-        let assets: HashMap<Uuid, overhaul_store::asset::Asset> = overhaul_store::asset::list(
+        let assets = overhaul_store::asset::list(
             &self.db,
             &overhaul_store::asset::AssetFilter {
                 subtree_path: Some(root.path.clone()),
@@ -69,10 +61,56 @@ impl App {
                 ..Default::default()
             },
         )
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a))
-        .collect();
+        .await?;
+        self.rank_bad_actors(ctx, assets, q).await
+    }
+
+    /// Ranks every asset of a site (or its classes, or failure modes) the same way.
+    pub async fn site_bad_actors(
+        &self,
+        ctx: &Ctx,
+        site_id: Uuid,
+        q: BadActorQuery,
+    ) -> AppResult<Vec<BadActor>> {
+        let site = overhaul_store::site::get(&self.db, site_id)
+            .await
+            .map_err(crate::missing("site"))?;
+        ctx.actor.check(site.id, Action::Read, "site")?;
+        let assets = overhaul_store::asset::list(
+            &self.db,
+            &overhaul_store::asset::AssetFilter {
+                site_id: Some(site.id),
+                limit: 100_000,
+                ..Default::default()
+            },
+        )
+        .await?;
+        self.rank_bad_actors(ctx, assets, q).await
+    }
+
+    async fn rank_bad_actors(
+        &self,
+        ctx: &Ctx,
+        assets: Vec<overhaul_store::asset::Asset>,
+        q: BadActorQuery,
+    ) -> AppResult<Vec<BadActor>> {
+        let to = q.to.unwrap_or(ctx.now).min(ctx.now);
+        let from = q.from.unwrap_or(to - Duration::days(365));
+        let w = Window::new(from, to).map_err(|m| AppError::invalid("to", m))?;
+        // Checked before building the duration: `Duration::days` panics on huge values.
+        let days = q.repeat_days.unwrap_or(30);
+        if !(0..=3_660).contains(&days) {
+            return Err(AppError::invalid(
+                "repeat_days",
+                "must be between 0 and 3660 days",
+            ));
+        }
+        let repeat = Duration::days(days);
+        let h = self
+            .history_of(assets.iter().map(|a| a.id).collect(), from, to)
+            .await?;
+        let assets: HashMap<Uuid, overhaul_store::asset::Asset> =
+            assets.into_iter().map(|a| (a.id, a)).collect();
         let group_by = q.group_by.unwrap_or_default();
         // (failures, repeats, downtime hours, label) per key
         let mut groups: HashMap<String, (usize, usize, f64, Option<String>)> = HashMap::new();

@@ -73,6 +73,16 @@ impl App {
         } else {
             vec![a.id]
         };
+        self.history_of(ids, from, to).await
+    }
+
+    /// The recorded history of the given assets over a window.
+    pub(crate) async fn history_of(
+        &self,
+        ids: Vec<Uuid>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> AppResult<History> {
         let mut spans: HashMap<Uuid, Vec<Span>> = HashMap::new();
         for iv in asset::intervals_of(&self.db, &ids, from, to).await? {
             spans.entry(iv.asset_id).or_default().push(iv.to_span()?);
@@ -178,8 +188,72 @@ impl App {
         let h = self
             .history(&a, q.subtree.unwrap_or(true), from, to)
             .await?;
-        let period = q.period.unwrap_or(overhaul_core::kpi::Period::Month);
-        Ok(overhaul_core::kpi::periods(tz, period, w)
+        Ok(per_period(&h, tz, q.period, w))
+    }
+
+    /// KPIs per calendar period over every asset of a site.
+    pub async fn site_kpi_periods(
+        &self,
+        ctx: &Ctx,
+        site_id: Uuid,
+        q: KpiPeriodQuery,
+    ) -> AppResult<Vec<PeriodKpis>> {
+        let site = overhaul_store::site::get(&self.db, site_id)
+            .await
+            .map_err(crate::missing("site"))?;
+        ctx.actor.check(site.id, Action::Read, "site")?;
+        let tz = overhaul_core::site::parse_timezone(&site.timezone).map_err(AppError::Internal)?;
+        let (from, to, w) = period_window(ctx, q.from, q.to)?;
+        let ids = self.site_asset_ids(site.id).await?;
+        let h = self.history_of(ids, from, to).await?;
+        Ok(per_period(&h, tz, q.period, w))
+    }
+
+    /// Every asset of a site.
+    pub(crate) async fn site_asset_ids(&self, site_id: Uuid) -> AppResult<Vec<Uuid>> {
+        Ok(asset::list(
+            &self.db,
+            &AssetFilter {
+                site_id: Some(site_id),
+                limit: 100_000,
+                ..AssetFilter::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .map(|x| x.id)
+        .collect())
+    }
+}
+
+/// The window of a period table: default one year up to now, at most ten years.
+fn period_window(
+    ctx: &Ctx,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> AppResult<(DateTime<Utc>, DateTime<Utc>, Window)> {
+    let to = to.unwrap_or(ctx.now).min(ctx.now);
+    let from = from.unwrap_or(to - Duration::days(365));
+    let w = Window::new(from, to).map_err(|m| AppError::invalid("to", m))?;
+    if to - from > Duration::days(3_660) {
+        return Err(AppError::invalid(
+            "from",
+            "the window can be at most ten years",
+        ));
+    }
+    Ok((from, to, w))
+}
+
+/// Fleet KPIs of a history per calendar period of the site's time zone.
+fn per_period(
+    h: &History,
+    tz: chrono_tz::Tz,
+    period: Option<overhaul_core::kpi::Period>,
+    w: Window,
+) -> Vec<PeriodKpis> {
+    {
+        let period = period.unwrap_or(overhaul_core::kpi::Period::Month);
+        overhaul_core::kpi::periods(tz, period, w)
             .into_iter()
             .map(|pw| {
                 let parts: Vec<ReliabilityKpis> = h
@@ -199,6 +273,6 @@ impl App {
                     kpis: aggregate(&parts, pw),
                 }
             })
-            .collect())
+            .collect()
     }
 }

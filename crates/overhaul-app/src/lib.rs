@@ -23,6 +23,7 @@ pub mod sessions;
 pub mod signals;
 pub mod sites;
 pub mod users;
+pub mod work_kpis;
 pub mod work_orders;
 pub mod work_requests;
 

@@ -59,6 +59,12 @@ pub struct ReliabilityReport {
     /// Optimal age-replacement interval from the MLE fit and the given costs.
     #[schema(value_type = Option<Object>)]
     pub recommendation: Option<AgeReplacement>,
+    /// Hours from `from` at which the counted failures happened, in order (the Crow-AMSAA
+    /// data: failure i is the i-th point of the cumulative plot).
+    pub failure_hours: Vec<f64>,
+    /// Fraction of the window's calendar time the assets spent running (operating hours per
+    /// calendar hour), to turn operating-hour intervals into calendar days.
+    pub running_fraction: Option<f64>,
     /// Why a part of the analysis is missing (too few failures, no costs given, …).
     pub notes: Vec<String>,
 }
@@ -178,12 +184,19 @@ impl App {
             from,
             to,
             assets: ids.len(),
-            lifetimes: life,
             weibull_mle,
             weibull_rrx,
             kaplan_meier,
             crow_amsaa: crow,
             recommendation,
+            running_fraction: (window_hours > 0.0 && !ids.is_empty())
+                .then(|| {
+                    (life.failures.iter().sum::<f64>() + life.censored.iter().sum::<f64>())
+                        / (window_hours * ids.len() as f64)
+                })
+                .filter(|f| f.is_finite() && *f > 0.0),
+            failure_hours,
+            lifetimes: life,
             notes,
         })
     }

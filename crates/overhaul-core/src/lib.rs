@@ -10,6 +10,7 @@ pub mod asset;
 pub mod asset_state;
 pub mod attachment;
 pub mod audit;
+pub mod backlog;
 pub mod condition;
 pub mod failure_code;
 pub mod ids;

@@ -29,6 +29,7 @@ pub mod signal;
 pub mod site;
 pub mod testing;
 pub mod user;
+pub mod work_kpi;
 pub mod work_order;
 pub mod work_request;
 

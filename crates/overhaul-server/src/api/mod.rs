@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod condition;
+pub mod kpis;
 pub mod meters;
 pub mod misc;
 pub mod pm;

@@ -5,8 +5,10 @@
 mod admin;
 mod alarms;
 mod assets;
+pub mod chart;
 mod form;
 mod home;
+mod kpi;
 mod pm;
 mod public;
 mod requests;
@@ -83,6 +85,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/r/{code}/requests/{number}", get(public::status))
         .route("/pm", get(pm::page))
+        .route("/kpis", get(kpi::dashboard))
+        .route("/bad-actors", get(kpi::bad_actors))
+        .route("/assets/{id}/reliability", get(kpi::reliability))
+        .route("/assets/{id}/reliability/accept", post(kpi::accept))
         .route("/alarms", get(alarms::list))
         .route("/alarms/{id}/{action}", post(alarms::command))
         .route("/admin", get(admin::index))
@@ -186,12 +192,13 @@ impl Chrome {
             label: "Overview",
             current: false,
         }];
-        let items: [(&'static str, &'static str, Option<Action>); 7] = [
+        let items: [(&'static str, &'static str, Option<Action>); 8] = [
             ("/my-work", "My work", Some(Action::ExecuteWork)),
             ("/work-orders", "Work orders", None),
             ("/requests", "Requests", Some(Action::TriageRequest)),
             ("/assets", "Assets", None),
             ("/pm", "PM", None),
+            ("/kpis", "KPIs", None),
             ("/alarms", "Alarms", None),
             ("/admin", "Admin", None),
         ];

@@ -5,6 +5,7 @@
 mod bad_input;
 mod condition;
 mod contract;
+mod kpis;
 mod planner_day;
 mod pm;
 mod procedures;
