@@ -8,6 +8,7 @@ mod assets;
 mod form;
 mod home;
 mod pm;
+mod pm_plans;
 mod public;
 mod requests;
 pub mod session;
@@ -83,6 +84,19 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/r/{code}/requests/{number}", get(public::status))
         .route("/pm", get(pm::page))
+        .route("/pm/calendar", get(pm::calendar))
+        .route("/pm/generate", post(pm_plans::generate))
+        .route("/pm/plans", get(pm_plans::list))
+        .route(
+            "/pm/plans/new",
+            get(pm_plans::new_form).post(pm_plans::create),
+        )
+        .route("/pm/plans/preview", post(pm_plans::preview))
+        .route("/pm/plans/{id}", get(pm_plans::page))
+        .route(
+            "/pm/plans/{id}/edit",
+            get(pm_plans::edit_form).post(pm_plans::update),
+        )
         .route("/alarms", get(alarms::list))
         .route("/alarms/{id}/{action}", post(alarms::command))
         .route("/admin", get(admin::index))
