@@ -139,7 +139,12 @@ pub struct FormValues {
 
 impl FormValues {
     fn from_fields(f: &Fields) -> Self {
-        let s = |k: &str, d: &str| f.get(k).unwrap_or(d).to_owned();
+        // A default only for a field the form did not send: a blanked field stays blank (and
+        // is refused), it never turns silently into the default.
+        let s = |k: &str, d: &str| match f.0.iter().find(|(name, _)| name == k) {
+            Some((_, v)) => v.trim().to_owned(),
+            None => d.to_owned(),
+        };
         FormValues {
             asset: s("asset", ""),
             title: s("title", ""),

@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::zombie_processes)]
 
+mod pm;
 mod security;
 mod webdriver;
 
