@@ -311,7 +311,11 @@ pub async fn calendar(
                         day: date.day(),
                         inside: !month_view || date.month() == anchor.month(),
                         count: titles.len(),
-                        titles: titles.into_iter().take(PER_DAY).collect(),
+                        // A week has room for every title; a month shows the first few.
+                        titles: titles
+                            .into_iter()
+                            .take(if month_view { PER_DAY } else { usize::MAX })
+                            .collect(),
                         load: load.iter().map(|(c, m)| (c.clone(), hours(*m))).collect(),
                         unestimated: un,
                     }
