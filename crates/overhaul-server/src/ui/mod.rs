@@ -9,6 +9,7 @@ mod form;
 mod home;
 mod pm;
 mod pm_plans;
+mod procedures;
 mod public;
 mod requests;
 pub mod session;
@@ -91,6 +92,18 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/pm/plans/new",
             get(pm_plans::new_form).post(pm_plans::create),
         )
+        .route("/procedures", get(procedures::list))
+        .route("/procedures/{id}", get(procedures::page))
+        .route("/procedures/{id}/revisions", post(procedures::new_revision))
+        .route(
+            "/procedures/revisions/{id}",
+            get(procedures::revision).post(procedures::save_revision),
+        )
+        .route(
+            "/procedures/revisions/{id}/publish",
+            post(procedures::publish),
+        )
+        .route("/work-orders/{id}/steps", post(procedures::record_step))
         .route("/pm/plans/preview", post(pm_plans::preview))
         .route("/pm/plans/{id}", get(pm_plans::page))
         .route(
