@@ -138,6 +138,8 @@ pub struct CalendarQuery {
     view: Option<String>,
     /// Any day in the month or week to show, `YYYY-MM-DD`; default today.
     date: Option<String>,
+    /// The site whose plans and time zone the calendar shows; default the first by code.
+    site: Option<String>,
 }
 
 /// One day in the calendar: date, in the shown month, occurrences (first few), how many,
@@ -162,6 +164,9 @@ struct CalendarPage {
     heading: String,
     month_view: bool,
     zone: String,
+    site: Uuid,
+    /// (id, code, shown)
+    sites: Vec<(Uuid, String, bool)>,
     prev: String,
     next: String,
     today: String,
@@ -188,8 +193,24 @@ pub async fn calendar(
     v: Viewer,
     axum::extract::Query(q): axum::extract::Query<CalendarQuery>,
 ) -> UiResult {
-    let zones = site_zones(&s.app, &v.ctx).await?;
-    let tz = zones.values().next().map(|z| z.0).unwrap_or(chrono_tz::UTC);
+    // One site at a time: its plans, in its time zone (days are local days).
+    let mut sites = s.app.list_sites(&v.ctx).await?;
+    sites.sort_by(|a, b| a.site.code.cmp(&b.site.code));
+    let wanted = match q.site.as_deref().filter(|x| !x.is_empty()) {
+        Some(raw) => Some(super::work_orders::uuid_field("site", raw)?),
+        None => None,
+    };
+    let Some(site) = sites
+        .iter()
+        .find(|x| wanted.is_none_or(|w| x.site.id == w))
+        .map(|x| x.site.clone())
+    else {
+        return Err(super::UiError::bad("site: no such site"));
+    };
+    let tz = site
+        .timezone
+        .parse::<chrono_tz::Tz>()
+        .unwrap_or(chrono_tz::UTC);
     let today = v.ctx.now.with_timezone(&tz).date_naive();
     let anchor = match q.date.as_deref().filter(|d| !d.is_empty()) {
         Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
@@ -231,6 +252,7 @@ pub async fn calendar(
             .pm_forecast(
                 &v.ctx,
                 ForecastQuery {
+                    site_id: Some(site.id),
                     from: Some(from.max(v.ctx.now)),
                     until: Some(until),
                     ..Default::default()
@@ -241,7 +263,7 @@ pub async fn calendar(
         vec![]
     };
     // Each plan's estimate: minutes and crafts of its procedure revision.
-    let plans = s.app.list_pm_plans(&v.ctx, None, None).await?;
+    let plans = s.app.list_pm_plans(&v.ctx, Some(site.id), None).await?;
     let mut estimate: HashMap<Uuid, (Option<i64>, Vec<String>)> = HashMap::new();
     let mut revisions: HashMap<Uuid, (Option<i64>, Vec<String>)> = HashMap::new();
     for p in &plans {
@@ -361,14 +383,20 @@ pub async fn calendar(
         })
         .collect();
     let view = if month_view { "month" } else { "week" };
+    let site_q = format!("&site={}", site.id);
     Ok(render(&CalendarPage {
         chrome: Chrome::for_viewer(&v, "PM calendar", "/pm"),
         heading,
         month_view,
         zone: tz.name().to_owned(),
-        prev: format!("/pm/calendar?view={view}&date={prev}"),
-        next: format!("/pm/calendar?view={view}&date={next}"),
-        today: format!("/pm/calendar?view={view}"),
+        prev: format!("/pm/calendar?view={view}&date={prev}{site_q}"),
+        next: format!("/pm/calendar?view={view}&date={next}{site_q}"),
+        today: format!("/pm/calendar?view={view}{site_q}"),
+        site: site.id,
+        sites: sites
+            .iter()
+            .map(|x| (x.site.id, x.site.code.clone(), x.site.id == site.id))
+            .collect(),
         anchor: anchor.format("%Y-%m-%d").to_string(),
         weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
         weeks,

@@ -74,6 +74,12 @@ async fn a_planner_writes_a_plan_and_its_next_occurrence_follows_completion() {
     .await;
     b.type_into("#every", "7").await;
     wait_js(&b, WEEKLY_PREVIEW, "the weekly preview back").await;
+    // The work follows the published lubrication procedure (30 min, mechanical).
+    b.js(
+        "const s = document.querySelector('#procedure'); s.value = [...s.options].find(o => o.text.startsWith('LUBE-WEEKLY')).value;",
+        json!([]),
+    )
+    .await;
     b.screenshot(&shots.join("13-pm-plan-editor.png")).await;
     b.click("#plan-form button[type=submit]").await;
     b.wait_text("Occurrences").await;
@@ -126,7 +132,58 @@ async fn a_planner_writes_a_plan_and_its_next_occurrence_follows_completion() {
     login(&b, &base, "tech.ber@demo.overhaul.test").await;
     b.goto(&format!("{base}{wo}")).await;
     b.js("window.confirm = () => true", json!([])).await;
-    for (step, after) in [("start", "in progress"), ("complete", "completed")] {
+    click_button(&b, ".card", "start").await;
+    wait_js(
+        &b,
+        "document.querySelector('.badge') && document.querySelector('.badge').innerText === 'in progress'",
+        "in progress",
+    )
+    .await;
+    // The pinned revision's steps, one result each; the failed one raises a request.
+    for (title, value, button, shows) in [
+        ("Drive locked out", None, "Done", ""),
+        (
+            "Grease points free of leaks",
+            None,
+            "Fail",
+            "follow-up request WR-",
+        ),
+        (
+            "Oil level in the sight glass",
+            Some("50"),
+            "Record",
+            "passed",
+        ),
+        (
+            "Done by",
+            Some("Tina Technician"),
+            "Sign",
+            "Tina Technician",
+        ),
+    ] {
+        let ok = b
+            .js(
+                "const li = [...document.querySelectorAll('#checklist li')].find(l => l.innerText.includes(arguments[0]));\
+                 if (!li) return false;\
+                 const input = li.querySelector('input[name=value], input[name=name]');\
+                 if (arguments[1] !== null) input.value = arguments[1];\
+                 const btn = [...li.querySelectorAll('button')].find(x => x.innerText.trim() === arguments[2]);\
+                 if (!btn) return false; btn.click(); return true;",
+                json!([title, value, button]),
+            )
+            .await;
+        assert_eq!(ok, json!(true), "step {title}: {}", b.page_text().await);
+        wait_js(
+            &b,
+            &format!(
+                "[...document.querySelectorAll('#checklist li')].some(l => l.innerText.includes('{title}') && l.querySelector('.result') && l.innerText.includes('{shows}'))"
+            ),
+            &format!("the result of {title}"),
+        )
+        .await;
+    }
+    b.screenshot(&shots.join("14b-pm-checklist.png")).await;
+    for (step, after) in [("complete", "completed")] {
         click_button(&b, ".card", step).await;
         wait_js(
             &b,
@@ -184,6 +241,20 @@ async fn a_planner_writes_a_plan_and_its_next_occurrence_follows_completion() {
         "the next occurrence in the week view",
     )
     .await;
+    // Its estimate shows as mechanical load that day.
+    wait_js(
+        &b,
+        &format!(
+            "(() => {{ const m = document.querySelector('#pm-calendar td[data-date=\"{}\"]').innerText.match(/mechanical (\\d+\\.\\d) h/); return m !== null && parseFloat(m[1]) >= 0.5; }})()",
+            completed + Duration::days(7)
+        ),
+        "at least half an hour of mechanical work on the next due day",
+    )
+    .await;
+    assert!(
+        b.text("#craft-load").await.contains("mechanical"),
+        "the load table lists the craft"
+    );
     b.screenshot(&shots.join("16-pm-calendar-week.png")).await;
     b.quit().await;
 }
