@@ -242,10 +242,14 @@ impl App {
         Ok(p)
     }
 
-    pub async fn create_pm_plan(&self, ctx: &Ctx, input: NewPmPlan) -> AppResult<PmPlanView> {
-        let a = self
-            .load_asset_ref(ctx, input.asset_id, Action::PlanWork)
-            .await?;
+    /// Checks a plan as a planner submitted it against its asset (in service, same-asset
+    /// counter meter) and the site calendar; every problem is reported per field.
+    async fn check_plan_input(
+        &self,
+        a: &overhaul_store::asset::Asset,
+        input: &NewPmPlan,
+        id: Uuid,
+    ) -> AppResult<(Plan, String, String)> {
         let mut c = Checks::new();
         let title = c.take("title", parse_line(&input.title, 200));
         let description = c.take(
@@ -278,13 +282,142 @@ impl App {
             (None, false) => {}
         }
         let cal = self.site_calendar(a.site_id).await?;
-        let id = Uuid::now_v7();
-        if let Err(inv) = Plan::parse(PmPlanId(id), &input.schedule, cal, meter_kind) {
-            for e in inv.0 {
-                c.push(format!("schedule.{}", e.field), e.message);
+        let plan = match Plan::parse(PmPlanId(id), &input.schedule, cal, meter_kind) {
+            Ok(p) => Some(p),
+            Err(inv) => {
+                for e in inv.0 {
+                    c.push(format!("schedule.{}", e.field), e.message);
+                }
+                None
             }
-        }
+        };
         c.finish()?;
+        match (plan, title, description) {
+            (Some(p), Some(t), Some(d)) => Ok((p, t, d)),
+            _ => Err(AppError::Internal("checked plan without a value".into())),
+        }
+    }
+
+    /// The next `count` due dates of a plan as submitted (nothing is stored): the same
+    /// validation and core expansion as creating it. With `plan_id`, the preview continues
+    /// from that plan's last completion and meter (an edit).
+    pub async fn preview_pm_plan(
+        &self,
+        ctx: &Ctx,
+        plan_id: Option<Uuid>,
+        input: &NewPmPlan,
+        count: usize,
+    ) -> AppResult<(Vec<Occurrence>, Vec<PlanFlag>)> {
+        let a = self
+            .load_asset_ref(ctx, input.asset_id, Action::Read)
+            .await?;
+        let (plan, _, _) = self
+            .check_plan_input(&a, input, plan_id.unwrap_or_else(Uuid::now_v7))
+            .await?;
+        let state = match plan_id {
+            Some(id) => {
+                let mut row = self.load_plan(ctx, id, Action::Read).await?;
+                row.meter_id = input.meter_id;
+                let mut st = self.plan_state(&row).await?;
+                st.cursor = None;
+                st
+            }
+            None => {
+                let mut row_state = PlanState::default();
+                if let Some(m) = input.meter_id {
+                    let m = overhaul_store::meter::get(&self.db, m).await?;
+                    if let (Some(v), Some(t)) = (m.last_value, m.last_read_at) {
+                        row_state.meter = Some(MeterProgress {
+                            lifetime: v,
+                            read_at: t,
+                            rate_per_day: None,
+                        });
+                    }
+                }
+                row_state
+            }
+        };
+        let count = count.clamp(1, 100);
+        Ok((
+            preview(&plan, &state, ctx.now, count),
+            plan_flags(&plan, &state, ctx.now, 5),
+        ))
+    }
+
+    /// Changes a plan (not its asset): text, kind, priority, schedule, meter, procedure
+    /// revision, and active/paused. Work already generated keeps its frozen due dates; a fixed
+    /// plan whose schedule changed continues on the new grid after now (nothing before now is
+    /// re-created or recorded as missed).
+    pub async fn update_pm_plan(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        if_version: Option<i64>,
+        input: NewPmPlan,
+        active: bool,
+    ) -> AppResult<PmPlanView> {
+        let old = self.load_plan(ctx, id, Action::PlanWork).await?;
+        if if_version.is_some_and(|v| v != old.version) {
+            return Err(AppError::Stale);
+        }
+        if input.asset_id != old.asset_id {
+            return Err(AppError::invalid(
+                "asset_id",
+                "a plan stays on its asset; create a new plan for another asset",
+            ));
+        }
+        let a = self
+            .load_asset_ref(ctx, input.asset_id, Action::PlanWork)
+            .await?;
+        let (_, title, description) = self.check_plan_input(&a, &input, id).await?;
+        if let Some(rev) = input.procedure_revision_id
+            && Some(rev) != old.procedure_revision_id
+        {
+            self.check_attach_revision("procedure_revision_id", a.site_id, a.id, rev)
+                .await?;
+        }
+        let schedule = serde_json::to_string(&input.schedule)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut new = old.clone();
+        if schedule != old.schedule && matches!(input.schedule.trigger, TriggerDraft::Fixed { .. })
+        {
+            let c = Cursor {
+                slot: overhaul_core::pm::Slot::Due(ctx.now),
+                work_created: false,
+            };
+            new.cursor =
+                Some(serde_json::to_string(&c).map_err(|e| AppError::Internal(e.to_string()))?);
+        }
+        new.title = title;
+        new.description = description;
+        new.kind = input
+            .kind
+            .unwrap_or(WorkOrderType::Preventive)
+            .as_str()
+            .to_owned();
+        new.priority = input
+            .priority
+            .unwrap_or(Priority::Normal)
+            .as_str()
+            .to_owned();
+        new.meter_id = input.meter_id;
+        new.schedule = schedule;
+        new.procedure_revision_id = input.procedure_revision_id;
+        new.status = if active { "active" } else { "paused" }.into();
+        new.version += 1;
+        new.updated_at = ctx.now;
+        let mut tx = ctx.begin(&self.db).await?;
+        pm::update_plan(&mut tx, &old, &new).await?;
+        tx.commit().await?;
+        self.plan_view(new, ctx.now).await
+    }
+
+    pub async fn create_pm_plan(&self, ctx: &Ctx, input: NewPmPlan) -> AppResult<PmPlanView> {
+        let a = self
+            .load_asset_ref(ctx, input.asset_id, Action::PlanWork)
+            .await?;
+        let id = Uuid::now_v7();
+        let (_, title, description) = self.check_plan_input(&a, &input, id).await?;
         if let Some(rev) = input.procedure_revision_id {
             self.check_attach_revision("procedure_revision_id", a.site_id, a.id, rev)
                 .await?;
@@ -294,8 +427,8 @@ impl App {
             site_id: a.site_id,
             asset_id: a.id,
             meter_id: input.meter_id,
-            title: title.unwrap_or_default(),
-            description: description.unwrap_or_default(),
+            title,
+            description,
             kind: input
                 .kind
                 .unwrap_or(WorkOrderType::Preventive)

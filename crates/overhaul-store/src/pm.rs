@@ -393,3 +393,36 @@ pub async fn update_schedule(
     );
     Ok(())
 }
+
+/// Replaces what a planner edits on a plan (read at `old.version`): text, kind, priority,
+/// meter, schedule, cursor, status and procedure revision. The asset never changes.
+pub async fn update_plan(tx: &mut Tx, old: &PmPlanRow, new: &PmPlanRow) -> StoreResult<()> {
+    let n = tx
+        .execute(
+            Query::update()
+                .table(PmPlans::Table)
+                .value(PmPlans::Title, new.title.clone())
+                .value(PmPlans::Description, new.description.clone())
+                .value(PmPlans::Type, new.kind.clone())
+                .value(PmPlans::Priority, new.priority.clone())
+                .value(PmPlans::MeterId, new.meter_id)
+                .value(PmPlans::Schedule, new.schedule.clone())
+                .value(PmPlans::Cursor, new.cursor.clone())
+                .value(PmPlans::Status, new.status.clone())
+                .value(PmPlans::ProcedureRevisionId, new.procedure_revision_id)
+                .value(PmPlans::Version, new.version)
+                .value(PmPlans::UpdatedAt, new.updated_at)
+                .and_where(Expr::col(PmPlans::Id).eq(old.id))
+                .and_where(Expr::col(PmPlans::Version).eq(old.version)),
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::Stale);
+    }
+    tx.audit(
+        PendingAudit::new("update", "pm_plan", old.id)
+            .old(&plan_audit(old))
+            .new_value(&plan_audit(new)),
+    );
+    Ok(())
+}

@@ -54,6 +54,10 @@ enum Command {
         /// MQTT client id: unique per instance, stable across restarts (default overhaul-HOSTNAME).
         #[arg(long, env = "OVERHAUL_MQTT_CLIENT_ID")]
         mqtt_client_id: Option<String>,
+        /// Generate due PM work every this many seconds (0 = never; use `overhaul pm generate`
+        /// from cron instead). Safe with several instances on one database: exactly once.
+        #[arg(long, env = "OVERHAUL_PM_INTERVAL", default_value_t = 60)]
+        pm_interval: u64,
     },
     /// Seed a demo plant into a fresh database and serve it.
     Demo {
@@ -332,11 +336,41 @@ struct MqttOpts {
     client_id: Option<String>,
 }
 
+/// Runs PM generation every `every` (the first run one interval after start), until the
+/// returned sender is dropped or sent to.
+fn start_pm_job(app: App, every: std::time::Duration) -> tokio::sync::watch::Sender<bool> {
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopped.changed() => break,
+            }
+            let ctx = Ctx::system("pm generation", chrono::Utc::now());
+            match app.generate_pm(&ctx).await {
+                Ok(r) => tracing::info!(
+                    plans = r.plans,
+                    created = r.work_orders_created,
+                    missed = r.missed_recorded,
+                    skipped = r.skipped_recorded,
+                    already_present = r.already_present,
+                    "pm generation"
+                ),
+                Err(e) => tracing::warn!(error = %e, "pm generation failed; retried next interval"),
+            }
+        }
+    });
+    stop
+}
+
 async fn serve(
     db: Db,
     listen: &str,
     files_dir: Option<std::path::PathBuf>,
     mqtt: Option<MqttOpts>,
+    pm_interval: u64,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -351,8 +385,13 @@ async fn serve(
         Some(m) => Some(mqtt::start(app.clone(), &m.broker, m.client_id).await?),
         None => None,
     };
+    let pm_job = (pm_interval > 0)
+        .then(|| start_pm_job(app.clone(), std::time::Duration::from_secs(pm_interval)));
     let router = overhaul_server::build_app(app);
     overhaul_server::serve(listener, router, shutdown_signal()).await?;
+    if let Some(j) = pm_job {
+        let _ = j.send(true);
+    }
     if let Some(i) = ingest {
         i.stop().await;
     }
@@ -369,13 +408,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             files_dir,
             mqtt,
             mqtt_client_id,
+            pm_interval,
         } => {
             let db = open(&url).await?;
             let mqtt = mqtt.map(|broker| MqttOpts {
                 broker,
                 client_id: mqtt_client_id,
             });
-            serve(db, &listen, files_dir, mqtt).await?;
+            serve(db, &listen, files_dir, mqtt, pm_interval).await?;
         }
         Command::Demo {
             listen,
@@ -400,7 +440,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{logins}");
             if !no_serve {
                 println!("Overhaul demo: http://{listen}/  (Ctrl-C to stop)");
-                serve(db, &listen, None, None).await?;
+                serve(db, &listen, None, None, 60).await?;
             }
         }
         Command::Migrate => {

@@ -510,6 +510,136 @@ mod pm {
         );
     }
 
+    /// Every second Tuesday 06:00 Berlin from the week of 2026-01-05.
+    fn fortnightly_tuesday() -> serde_json::Value {
+        serde_json::json!({"trigger": {"kind": "fixed", "rule": {"kind": "weekly", "every_weeks": 2, "on": ["tuesday"], "at": "06:00"}}, "start": "2026-01-05"})
+    }
+
+    fn berlin_6am(day: u32) -> DateTime<Utc> {
+        // January: Berlin is UTC+1.
+        Utc.with_ymd_and_hms(2026, 1, day, 5, 0, 0)
+            .single()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn preview_stores_nothing_and_an_edit_continues_on_the_new_grid_after_now() {
+        let tdb = testing::fresh().await.unwrap();
+        let app = App::new(tdb.db.clone());
+        let asset = plant(&app).await;
+        let p = app
+            .create_pm_plan(&at(0), plan(asset, weekly()))
+            .await
+            .unwrap();
+        // The editor's preview of another schedule: same checks and expansion, nothing stored.
+        let (next, flags) = app
+            .preview_pm_plan(
+                &at(0),
+                Some(p.plan.id),
+                &plan(asset, fortnightly_tuesday()),
+                3,
+            )
+            .await
+            .unwrap();
+        let dues: Vec<_> = next.iter().map(|o| o.due).collect();
+        assert_eq!(
+            dues,
+            [
+                berlin_6am(6),
+                berlin_6am(20),
+                Utc.with_ymd_and_hms(2026, 2, 3, 5, 0, 0).single().unwrap()
+            ]
+        );
+        assert!(flags.is_empty(), "{flags:?}");
+        let mut bad = plan(asset, fortnightly_tuesday());
+        bad.schedule.start = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        bad.schedule.lead_days = -1;
+        let e = app
+            .preview_pm_plan(&at(0), None, &bad, 10)
+            .await
+            .unwrap_err();
+        assert!(
+            e.field_errors()
+                .iter()
+                .any(|f| f.field == "schedule.lead_days"),
+            "{e:?}"
+        );
+        let stored = app.get_pm_plan(&at(0), p.plan.id).await.unwrap();
+        assert_eq!(
+            stored.schedule,
+            serde_json::from_value(weekly()).unwrap(),
+            "preview changed nothing"
+        );
+        assert_eq!(stored.plan.version, 1);
+
+        // Monday 12 January: the weekly plan makes its work.
+        let r = app.generate_pm(&at(274)).await.unwrap();
+        assert_eq!(r.work_orders_created, 1);
+
+        // Tuesday 13 January 00:00: the planner switches to every second Tuesday.
+        let edited = app
+            .update_pm_plan(
+                &at(288),
+                p.plan.id,
+                Some(1),
+                plan(asset, fortnightly_tuesday()),
+                true,
+            )
+            .await
+            .unwrap();
+        assert_eq!(edited.plan.version, 2);
+        assert_eq!(edited.next[0].due, berlin_6am(20));
+        // A second edit from the same stale form is refused; the asset never changes.
+        assert!(matches!(
+            app.update_pm_plan(&at(289), p.plan.id, Some(1), plan(asset, weekly()), true)
+                .await
+                .unwrap_err(),
+            overhaul_app::AppError::Stale
+        ));
+        let other = new_asset(&app, edited.plan.site_id, None, "B", AssetLevel::Area, None).await;
+        let e = app
+            .update_pm_plan(&at(289), p.plan.id, Some(2), plan(other, weekly()), true)
+            .await
+            .unwrap_err();
+        assert!(
+            e.field_errors().iter().any(|f| f.field == "asset_id"),
+            "{e:?}"
+        );
+        let mut bad = plan(asset, fortnightly_tuesday());
+        bad.title = " ".into();
+        let e = app
+            .update_pm_plan(&at(289), p.plan.id, Some(2), bad, true)
+            .await
+            .unwrap_err();
+        assert!(e.field_errors().iter().any(|f| f.field == "title"), "{e:?}");
+
+        // Wednesday 21 January: the 20th is made; nothing before the edit is recorded missed.
+        let before = app.pm_occurrences(&at(480), p.plan.id).await.unwrap().len();
+        let r = app.generate_pm(&at(480)).await.unwrap();
+        assert_eq!((r.work_orders_created, r.missed_recorded), (1, 0), "{r:?}");
+        let occ = app.pm_occurrences(&at(480), p.plan.id).await.unwrap();
+        assert_eq!(occ.len(), before + 1);
+        assert!(
+            occ.iter()
+                .any(|o| o.due_at == berlin_6am(20) && o.status == "due")
+        );
+
+        // Paused by the planner: nothing is generated until it is active again.
+        let paused = app
+            .update_pm_plan(
+                &at(481),
+                p.plan.id,
+                Some(2),
+                plan(asset, fortnightly_tuesday()),
+                false,
+            )
+            .await
+            .unwrap();
+        assert_eq!(paused.plan.status, "paused");
+        let r = app.generate_pm(&at(40 * 24)).await.unwrap();
+        assert_eq!(r.work_orders_created, 0);
+    }
+
     #[tokio::test]
     async fn concurrent_runners_never_duplicate() {
         let tdb = testing::fresh().await.unwrap();

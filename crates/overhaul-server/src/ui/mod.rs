@@ -10,6 +10,8 @@ mod form;
 mod home;
 mod kpi;
 mod pm;
+mod pm_plans;
+mod procedures;
 mod public;
 mod requests;
 pub mod session;
@@ -89,6 +91,31 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/bad-actors", get(kpi::bad_actors))
         .route("/assets/{id}/reliability", get(kpi::reliability))
         .route("/assets/{id}/reliability/accept", post(kpi::accept))
+        .route("/pm/calendar", get(pm::calendar))
+        .route("/pm/generate", post(pm_plans::generate))
+        .route("/pm/plans", get(pm_plans::list))
+        .route(
+            "/pm/plans/new",
+            get(pm_plans::new_form).post(pm_plans::create),
+        )
+        .route("/procedures", get(procedures::list))
+        .route("/procedures/{id}", get(procedures::page))
+        .route("/procedures/{id}/revisions", post(procedures::new_revision))
+        .route(
+            "/procedures/revisions/{id}",
+            get(procedures::revision).post(procedures::save_revision),
+        )
+        .route(
+            "/procedures/revisions/{id}/publish",
+            post(procedures::publish),
+        )
+        .route("/work-orders/{id}/steps", post(procedures::record_step))
+        .route("/pm/plans/preview", post(pm_plans::preview))
+        .route("/pm/plans/{id}", get(pm_plans::page))
+        .route(
+            "/pm/plans/{id}/edit",
+            get(pm_plans::edit_form).post(pm_plans::update),
+        )
         .route("/alarms", get(alarms::list))
         .route("/alarms/{id}/{action}", post(alarms::command))
         .route("/admin", get(admin::index))

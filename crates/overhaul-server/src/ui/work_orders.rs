@@ -501,6 +501,8 @@ struct WorkOrderPage {
     can_labour: bool,
     can_downtime: bool,
     can_comment: bool,
+    /// The procedure's checklist for this work (rendered; empty without a procedure).
+    checklist: String,
 }
 
 fn transition_label(from: WorkOrderStatus, to: WorkOrderStatus) -> (&'static str, bool) {
@@ -700,6 +702,7 @@ pub async fn page(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) 
         can_labour: p.can(site, Action::RecordLabor),
         can_downtime: p.can(site, Action::RecordDowntime),
         can_comment: p.can(site, Action::Comment),
+        checklist: super::procedures::checklist_html(&s, &v, &w, tz).await?,
         w,
     }))
 }

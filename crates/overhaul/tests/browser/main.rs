@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::zombie_processes)]
 
 mod kpi;
+mod pm;
 mod security;
 mod webdriver;
 

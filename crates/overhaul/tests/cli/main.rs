@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::zombie_processes)]
 
+mod pm_instances;
+
 use overhaul_store::testing;
 use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
