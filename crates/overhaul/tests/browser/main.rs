@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::zombie_processes)]
 
 mod security;
+mod signals;
 mod webdriver;
 
 use overhaul_store::testing;
@@ -17,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use webdriver::Browser;
 
-const BIN: &str = env!("CARGO_BIN_EXE_overhaul");
+pub const BIN: &str = env!("CARGO_BIN_EXE_overhaul");
 pub const PASSWORD: &str = "overhaul-demo";
 
 pub fn browser_available() -> bool {
@@ -82,13 +83,13 @@ pub async fn demo_server() -> Server {
     }
 }
 
-fn shots() -> PathBuf {
+pub fn shots() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     let _ = std::fs::create_dir_all(&dir);
     dir
 }
 
-async fn login(b: &Browser, base: &str, email: &str) {
+pub async fn login(b: &Browser, base: &str, email: &str) {
     b.delete_cookies().await;
     b.goto(&format!("{base}/login")).await;
     b.type_into("#email", email).await;
@@ -119,7 +120,7 @@ async fn click_button(b: &Browser, scope: &str, label: &str) {
 }
 
 /// Waits until `js` (an expression) is true in the page.
-async fn wait_js(b: &Browser, js: &str, what: &str) {
+pub async fn wait_js(b: &Browser, js: &str, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if b.js(&format!("return !!({js})"), json!([])).await == json!(true) {
