@@ -1,4 +1,8 @@
-// Trend chart of a signal (ours). Fetches the JSON named by #trend[data-url] and draws it with
+// Signal forms and the trend chart of a signal (ours).
+// Forms: each group of inputs that belongs to one choice of a selector (data-when) is shown only
+// while that choice is selected; without this script every group shows and the chosen one is
+// read.
+// Chart: Fetches the JSON named by #trend[data-url] and draws it with
 // uPlot: the value (raw readings) or the hourly average with its min and max, plus the fixed
 // alarm limits as dashed lines. Drag to zoom in, double-click to zoom out.
 (function () {
@@ -45,7 +49,24 @@
       chart.setSize({ width: Math.max(280, el.clientWidth - 24), height: 300 });
     });
   }
+  function toggleGroups(form) {
+    var chosen = {};
+    ["source.kind", "params.kind"].forEach(function (n) {
+      var s = form.querySelector("select[name='" + n + "']");
+      if (s) chosen[s.value] = true;
+    });
+    form.querySelectorAll("fieldset[data-when]").forEach(function (fs) {
+      fs.hidden = !chosen[fs.getAttribute("data-when")];
+    });
+  }
+  function forms() {
+    document.querySelectorAll("form.signal-form").forEach(function (f) {
+      toggleGroups(f);
+      f.addEventListener("change", function () { toggleGroups(f); });
+    });
+  }
   function start() {
+    forms();
     var el = document.getElementById("trend");
     if (!el || typeof uPlot === "undefined") return;
     el.textContent = "Loading…";

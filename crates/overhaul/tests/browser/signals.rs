@@ -49,6 +49,21 @@ async fn a_signal_configured_in_the_ui_shows_live_values_alarms_work_and_a_trend
     b.click("a[href^='/signals/new']").await;
     b.wait_text("New signal on BER-A1-L1-C1-CO1").await;
 
+    // Only the chosen source's inputs show.
+    wait_js(
+        &b,
+        "document.querySelector(\"#signal-form fieldset[data-when='opc_ua']\").hidden && !document.querySelector(\"#signal-form fieldset[data-when='mqtt_json']\").hidden",
+        "the MQTT inputs alone",
+    )
+    .await;
+    b.select("#signal-form-source-kind", "opc_ua").await;
+    wait_js(
+        &b,
+        "!document.querySelector(\"#signal-form fieldset[data-when='opc_ua']\").hidden && document.querySelector(\"#signal-form fieldset[data-when='mqtt_json']\").hidden",
+        "the OPC UA inputs alone",
+    )
+    .await;
+
     // Refused twice, each time with the message next to the field and what was typed kept.
     let f = "signal-form";
     b.type_into("#signal-form-name", "Motor temperature (browser)")
