@@ -1579,3 +1579,58 @@ pub async fn live(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) 
     let signals = live_lines(&s, &v.ctx, id, tz).await?;
     Ok(render(&LiveRows { signals }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_neutralised() {
+        assert_eq!(csv_field("mm/s"), "mm/s");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("-12.5"), "-12.5", "numbers stay numbers");
+        assert_eq!(csv_field("@x"), "'@x");
+    }
+
+    #[test]
+    fn app_field_errors_land_next_to_their_inputs() {
+        let mut st = State_::default();
+        let e = UiError {
+            status: StatusCode::BAD_REQUEST,
+            heading: "Please check the form",
+            message: "Some fields need attention.".into(),
+            fields: vec![
+                ("rules[0].params.limit".into(), "must be finite".into()),
+                (
+                    "work_order_template.title".into(),
+                    "must not be empty".into(),
+                ),
+                ("something_else".into(), "odd".into()),
+            ],
+        };
+        let msg = st.absorb(&e, RULE_INPUTS).unwrap();
+        assert_eq!(
+            st.errors.get("params.limit").map(String::as_str),
+            Some("must be finite")
+        );
+        assert!(st.errors.contains_key("work_order_template.title"));
+        assert!(msg.ends_with("something_else: odd"), "{msg}");
+        // numbers typed wrong are refused on their field
+        st.set("params.window_s", "ten");
+        assert_eq!(st.num::<u32>("params.window_s"), None);
+        assert_eq!(
+            st.errors.get("params.window_s").map(String::as_str),
+            Some("'ten' is not a number")
+        );
+        let sets = rule_sets(&st, true);
+        let limit = sets
+            .iter()
+            .flat_map(|s| &s.inputs)
+            .find(|i| i.name == "params.limit")
+            .unwrap();
+        assert_eq!(limit.error.as_deref(), Some("must be finite"));
+        assert_eq!(limit.id(), "params-limit");
+    }
+}
