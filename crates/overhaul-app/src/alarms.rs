@@ -10,6 +10,9 @@ use overhaul_core::condition::alarm::{
     Alarm, AlarmEventKind, AlarmState, ChatterPolicy, Command, Env, Outcome, WorkEffect, apply,
 };
 use overhaul_core::condition::rule::{RuleParams, Transition};
+use overhaul_core::condition::work::{
+    EarlierWork, OpenWork, WorkDecision, WorkTemplate, decide_work, open_work,
+};
 use overhaul_core::validation::parse_line;
 use overhaul_core::work_order::{WorkOrderStatus, WorkRequestStatus};
 use overhaul_store::Tx;
@@ -131,34 +134,52 @@ fn time_text(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Open work an alarm raised earlier: the request itself, or the work order it became.
-enum OpenWork {
-    Request(Box<WorkRequest>),
-    Order(Box<work_order::WorkOrder>),
+/// The work an alarm raised earlier, loaded in the transaction: its own work order, its work
+/// request, and the work order that request became.
+struct Earlier {
+    order: Option<work_order::WorkOrder>,
+    request: Option<WorkRequest>,
+    converted: Option<work_order::WorkOrder>,
 }
 
-async fn open_work(tx: &mut Tx, a: &AlarmRow) -> AppResult<Option<OpenWork>> {
-    let Some(id) = a.work_request_id else {
-        return Ok(None);
+async fn earlier_work(tx: &mut Tx, a: &AlarmRow) -> AppResult<Earlier> {
+    let order = match a.work_order_id {
+        Some(id) => Some(work_order::get_tx(tx, id).await?),
+        None => None,
     };
-    let r = work_request::get_tx(tx, id).await?;
-    let status = WorkRequestStatus::parse(&r.status).map_err(AppError::Internal)?;
-    Ok(match status {
-        WorkRequestStatus::Open | WorkRequestStatus::Approved => {
-            Some(OpenWork::Request(Box::new(r)))
-        }
-        WorkRequestStatus::Rejected => None,
-        WorkRequestStatus::Converted => match r.work_order_id {
-            Some(w) => {
-                let wo = work_order::get_tx(tx, w).await?;
-                let open = WorkOrderStatus::parse(&wo.status)
-                    .map_err(AppError::Internal)?
-                    .is_open();
-                open.then(|| OpenWork::Order(Box::new(wo)))
-            }
-            None => None,
-        },
+    let request = match a.work_request_id {
+        Some(id) => Some(work_request::get_tx(tx, id).await?),
+        None => None,
+    };
+    let converted = match request.as_ref().and_then(|r| r.work_order_id) {
+        Some(id) => Some(work_order::get_tx(tx, id).await?),
+        None => None,
+    };
+    Ok(Earlier {
+        order,
+        request,
+        converted,
     })
+}
+
+fn wo_status(w: &work_order::WorkOrder) -> AppResult<WorkOrderStatus> {
+    WorkOrderStatus::parse(&w.status).map_err(AppError::Internal)
+}
+
+impl Earlier {
+    fn state(&self) -> AppResult<EarlierWork> {
+        let request = match &self.request {
+            Some(r) => Some((
+                WorkRequestStatus::parse(&r.status).map_err(AppError::Internal)?,
+                self.converted.as_ref().map(wo_status).transpose()?,
+            )),
+            None => None,
+        };
+        Ok(EarlierWork {
+            order: self.order.as_ref().map(wo_status).transpose()?,
+            request,
+        })
+    }
 }
 
 impl App {
@@ -259,8 +280,25 @@ impl App {
             ),
             _ => format!("{} {} at {when}", sample.value, s.unit),
         };
-        match open_work(tx, old).await? {
-            Some(OpenWork::Request(req)) => {
+        let earlier = earlier_work(tx, old).await?;
+        let open = open_work(earlier.state()?);
+        let template: Option<WorkTemplate> = crate::signals::parse_template(r)?;
+        let order_note = |wo: &work_order::WorkOrder| Comment {
+            id: Uuid::now_v7(),
+            work_order_id: wo.id,
+            author_id: None,
+            body: format!(
+                "Alarm \"{}\" on signal \"{}\" active again (activation {}): {what}. Reading {} ms of signal {}; alarm {}.",
+                r.name, s.name, new.activation_count, sample.at_ms, s.id, old.id
+            ),
+            created_at: sys.now,
+        };
+        match decide_work(effect, open, template.is_some()) {
+            WorkDecision::Nothing => Ok(String::new()),
+            WorkDecision::NoteRequest => {
+                let Some(req) = earlier.request else {
+                    return Err(AppError::Internal("open request vanished".into()));
+                };
                 let line = format!(
                     "\n[{}] alarm \"{}\" active again (activation {}): {what}; reading {} ms of signal {}.",
                     overhaul_core::time::canonical(sys.now),
@@ -280,22 +318,78 @@ impl App {
                 report.notes_added += 1;
                 Ok(format!("added to open work request {}", req.number))
             }
-            Some(OpenWork::Order(wo)) => {
-                let c = Comment {
-                    id: Uuid::now_v7(),
-                    work_order_id: wo.id,
-                    author_id: None,
-                    body: format!(
-                        "Alarm \"{}\" on signal \"{}\" active again (activation {}): {what}. Reading {} ms of signal {}; alarm {}.",
-                        r.name, s.name, new.activation_count, sample.at_ms, s.id, old.id
-                    ),
-                    created_at: sys.now,
+            WorkDecision::NoteOrder => {
+                let wo = match open {
+                    OpenWork::Order => earlier.order,
+                    _ => earlier.converted,
                 };
-                work_order::insert_comment(tx, &c).await?;
+                let Some(wo) = wo else {
+                    return Err(AppError::Internal("open work order vanished".into()));
+                };
+                work_order::insert_comment(tx, &order_note(&wo)).await?;
                 report.notes_added += 1;
                 Ok(format!("added to open work order {}", wo.number))
             }
-            None => {
+            WorkDecision::RaiseOrderFromTemplate => {
+                let Some(t) = template else {
+                    return Err(AppError::Internal("template vanished".into()));
+                };
+                let a = overhaul_store::asset::get_tx(tx, s.asset_id).await?;
+                let description = format!(
+                    "{}Raised by alarm {} (rule \"{}\": {}) on signal \"{}\" ({}).\n\
+                     Activated by the reading at {when} ({} ms): {what}.\n\
+                     Readings: GET /api/v1/signals/{}/readings?from={}",
+                    t.instructions(),
+                    old.id,
+                    r.name,
+                    describe(&f.params, &s.unit),
+                    s.name,
+                    s.id,
+                    sample.at_ms,
+                    s.id,
+                    time_text(sample.at_ms - 3_600_000),
+                );
+                let w = work_order::WorkOrder {
+                    id: Uuid::now_v7(),
+                    site_id: a.site_id,
+                    asset_id: a.id,
+                    number: String::new(),
+                    title: parse_line(&t.title, 200).unwrap_or_else(|_| "Alarm".into()),
+                    description,
+                    kind: t.kind.as_str().to_owned(),
+                    priority: t.priority.as_str().to_owned(),
+                    status: WorkOrderStatus::Requested.as_str().to_owned(),
+                    hold_reason: None,
+                    request_id: None,
+                    created_by: None,
+                    assignee_id: None,
+                    due_at: None,
+                    started_at: None,
+                    completed_at: None,
+                    closed_at: None,
+                    failure_impact: None,
+                    failure_mode: None,
+                    failure_mechanism: None,
+                    failure_cause: None,
+                    failure_detection: None,
+                    failure_activity: None,
+                    failure_notes: None,
+                    attachments: work_order::attachments(vec![]),
+                    version: 1,
+                    created_at: sys.now,
+                    updated_at: sys.now,
+                    procedure_revision_id: t.procedure_revision_id,
+                };
+                let w = self.store_work_order(sys, tx, w).await?;
+                new.work_order_id = Some(w.id);
+                new.first_reading_ms = Some(sample.at_ms);
+                report.work_orders_created.push(w.id);
+                Ok(format!(
+                    "raised work order {} from the rule's template",
+                    w.number
+                ))
+            }
+            WorkDecision::RaiseRequest => {
                 let a = overhaul_store::asset::get_tx(tx, s.asset_id).await?;
                 let n = overhaul_store::dialect::next_counter(tx, "work_request").await?;
                 let title = match effect {

@@ -9,6 +9,7 @@ use overhaul_core::condition::reading::{RejectReason, check_reading};
 use overhaul_core::condition::rule::{RuleParams, RuleState, Transition, evaluate};
 use overhaul_core::condition::run_hours::{RunState, integrate};
 use overhaul_core::condition::signal::{Scaling, SignalKind, SourceBinding};
+use overhaul_core::condition::work::{WorkTemplate, template_errors};
 use overhaul_core::meter::MeterKind;
 use overhaul_core::validation::{Checks, parse_line};
 use overhaul_core::work_order::Priority;
@@ -50,6 +51,9 @@ pub struct NewRule {
     /// Priority of the work request an activation raises; default `normal`.
     pub priority: Option<Priority>,
     pub params: RuleParams,
+    /// Raise a work order from this template when the alarm activates, instead of a work
+    /// request.
+    pub work_order_template: Option<WorkTemplate>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -71,6 +75,10 @@ pub struct RulePatch {
     pub priority: Option<Priority>,
     pub params: Option<RuleParams>,
     pub enabled: Option<bool>,
+    /// A template to raise work orders from; `null` goes back to raising work requests.
+    #[serde(default, deserialize_with = "crate::patch_field")]
+    #[schema(value_type = Option<WorkTemplate>)]
+    pub work_order_template: Option<Option<WorkTemplate>>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -78,6 +86,8 @@ pub struct RuleView {
     #[serde(flatten)]
     pub rule: SignalRule,
     pub params: RuleParams,
+    /// The work order an activation raises; `null`: a work request.
+    pub work_order_template: Option<WorkTemplate>,
     /// The alarm this rule drives.
     pub alarm_id: Uuid,
 }
@@ -145,6 +155,8 @@ pub struct IngestReport {
     pub alarms_cleared: usize,
     /// Work requests raised by alarms in this batch.
     pub work_requests_created: Vec<Uuid>,
+    /// Work orders raised from rule templates by alarms in this batch.
+    pub work_orders_created: Vec<Uuid>,
     /// Occurrences added as notes to work that was still open.
     pub notes_added: usize,
     /// Run hours added to meters.
@@ -210,6 +222,11 @@ fn rule_row(ctx: &Ctx, signal: Uuid, r: &NewRule, c: &mut Checks, i: usize) -> S
             c.push(e.field, e.message);
         }
     }
+    if let Some(t) = &r.work_order_template {
+        for e in template_errors(t, &format!("rules[{i}].work_order_template")) {
+            c.push(e.field, e.message);
+        }
+    }
     SignalRule {
         id: Uuid::now_v7(),
         signal_id: signal,
@@ -221,6 +238,10 @@ fn rule_row(ctx: &Ctx, signal: Uuid, r: &NewRule, c: &mut Checks, i: usize) -> S
         version: 1,
         created_at: ctx.now,
         updated_at: ctx.now,
+        work_template: r
+            .work_order_template
+            .as_ref()
+            .and_then(|t| serde_json::to_string(t).ok()),
     }
 }
 
@@ -247,6 +268,7 @@ fn new_alarm(ctx: &Ctx, rule: &SignalRule) -> AlarmRow {
         version: 1,
         created_at: ctx.now,
         updated_at: ctx.now,
+        work_order_id: None,
     }
 }
 
@@ -255,11 +277,31 @@ fn parse_params(r: &SignalRule) -> AppResult<RuleParams> {
         .map_err(|e| AppError::Internal(format!("stored rule {}: {e}", r.id)))
 }
 
+pub(crate) fn parse_template(r: &SignalRule) -> AppResult<Option<WorkTemplate>> {
+    r.work_template
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| AppError::Internal(format!("stored template of rule {}: {e}", r.id)))
+}
+
 fn ms_to_time(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
+const TEMPLATE_REVISION: &str = "work_order_template.procedure_revision_id";
+
 impl App {
+    /// A template's procedure revision must be one a new work order on the signal's asset could
+    /// follow (published, the latest, of the asset's site).
+    async fn check_template_revision(&self, s: &SignalSite, t: &WorkTemplate) -> AppResult<()> {
+        if let Some(rev) = t.procedure_revision_id {
+            self.check_attach_revision(TEMPLATE_REVISION, s.site_id, s.signal.asset_id, rev)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn check_run_meter(
         &self,
         c: &mut Checks,
@@ -325,6 +367,14 @@ impl App {
             }
         }
         c.finish()?;
+        for r in &input.rules {
+            if let Some(t) = &r.work_order_template
+                && let Some(rev) = t.procedure_revision_id
+            {
+                self.check_attach_revision(TEMPLATE_REVISION, a.site_id, a.id, rev)
+                    .await?;
+            }
+        }
         let s = Signal {
             id,
             asset_id: a.id,
@@ -369,6 +419,7 @@ impl App {
         for r in rules {
             views.push(RuleView {
                 params: parse_params(&r)?,
+                work_order_template: parse_template(&r)?,
                 alarm_id: alarms.get(&r.id).copied().unwrap_or_default(),
                 rule: r,
             });
@@ -522,6 +573,9 @@ impl App {
             c2.push("name", "at most 20 rules per signal");
         }
         c2.finish()?;
+        if let Some(t) = &input.work_order_template {
+            self.check_template_revision(&s, t).await?;
+        }
         r.signal_id = s.signal.id;
         let a = new_alarm(ctx, &r);
         let mut tx = ctx.begin(&self.db).await?;
@@ -531,6 +585,7 @@ impl App {
         self.condition.lock().await.forget(s.signal.id);
         Ok(RuleView {
             params: input.params,
+            work_order_template: input.work_order_template,
             alarm_id: a.id,
             rule: r,
         })
@@ -574,7 +629,18 @@ impl App {
         if let Some(e) = patch.enabled {
             new.enabled = e;
         }
+        if let Some(t) = &patch.work_order_template {
+            if let Some(t) = t {
+                for e in template_errors(t, "work_order_template") {
+                    c.push(e.field, e.message);
+                }
+            }
+            new.work_template = t.as_ref().and_then(|t| serde_json::to_string(t).ok());
+        }
         c.finish()?;
+        if let Some(Some(t)) = &patch.work_order_template {
+            self.check_template_revision(&s, t).await?;
+        }
         new.version += 1;
         new.updated_at = ctx.now;
         let mut tx = ctx.begin(&self.db).await?;
@@ -589,6 +655,7 @@ impl App {
             .unwrap_or_default();
         Ok(RuleView {
             params: parse_params(&new)?,
+            work_order_template: parse_template(&new)?,
             alarm_id,
             rule: new,
         })
@@ -919,5 +986,184 @@ impl App {
             return Err(e);
         }
         Ok(report)
+    }
+}
+
+/// The spans a trend can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub enum TrendRange {
+    #[serde(rename = "1h")]
+    Hour,
+    #[default]
+    #[serde(rename = "24h")]
+    Day,
+    #[serde(rename = "7d")]
+    Week,
+    #[serde(rename = "30d")]
+    Month,
+    #[serde(rename = "1y")]
+    Year,
+}
+
+impl TrendRange {
+    pub const ALL: [TrendRange; 5] = [
+        TrendRange::Hour,
+        TrendRange::Day,
+        TrendRange::Week,
+        TrendRange::Month,
+        TrendRange::Year,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrendRange::Hour => "1h",
+            TrendRange::Day => "24h",
+            TrendRange::Week => "7d",
+            TrendRange::Month => "30d",
+            TrendRange::Year => "1y",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn duration(self) -> chrono::Duration {
+        match self {
+            TrendRange::Hour => chrono::Duration::hours(1),
+            TrendRange::Day => chrono::Duration::hours(24),
+            TrendRange::Week => chrono::Duration::days(7),
+            TrendRange::Month => chrono::Duration::days(30),
+            TrendRange::Year => chrono::Duration::days(365),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrendQuery {
+    /// `1h`, `24h` (default), `7d`, `30d` or `1y`, ending at `to`.
+    pub range: Option<TrendRange>,
+    /// End of the span (exclusive); default now.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// One point of a trend: a raw reading (min = max = avg) or an hour's rollup.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TrendPoint {
+    /// Reading time, or start of the hour (epoch ms).
+    pub t_ms: i64,
+    pub min: f64,
+    pub max: f64,
+    pub avg: f64,
+    pub count: i64,
+}
+
+/// A fixed alarm limit of the signal, drawn across the trend.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TrendLimit {
+    pub rule: String,
+    /// `hh`, `h`, `l` or `ll`.
+    pub level: String,
+    pub value: f64,
+    pub enabled: bool,
+}
+
+/// A signal's values over a span, at the resolution that span needs.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Trend {
+    pub signal_id: Uuid,
+    pub name: String,
+    pub unit: String,
+    pub range: TrendRange,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// `raw` (each reading) or `hour` (hourly min/max/avg from the rollups).
+    pub resolution: String,
+    pub points: Vec<TrendPoint>,
+    pub limits: Vec<TrendLimit>,
+}
+
+/// Raw readings beyond this many in a span are shown as hourly rollups instead.
+pub const TREND_RAW_MAX: u64 = 20_000;
+
+impl App {
+    /// A signal's trend: raw readings for spans up to a day (unless there are more than
+    /// [`TREND_RAW_MAX`]), hourly rollups for longer ones; with the fixed threshold limits.
+    pub async fn signal_trend(&self, ctx: &Ctx, id: Uuid, q: TrendQuery) -> AppResult<Trend> {
+        let s = self.load_signal(ctx, id, Action::Read).await?;
+        let range = q.range.unwrap_or_default();
+        let to = q.to.unwrap_or(ctx.now);
+        let from = to - range.duration();
+        let (f, t) = (from.timestamp_millis(), to.timestamp_millis());
+        let mut raw = None;
+        if matches!(range, TrendRange::Hour | TrendRange::Day) {
+            let rows = reading::range(&self.db, id, f, t, TREND_RAW_MAX + 1).await?;
+            if rows.len() as u64 <= TREND_RAW_MAX {
+                raw = Some(rows);
+            }
+        }
+        let (resolution, points) = match raw {
+            Some(rows) => (
+                "raw",
+                rows.into_iter()
+                    .map(|r| TrendPoint {
+                        t_ms: r.ts_ms,
+                        min: r.value,
+                        max: r.value,
+                        avg: r.value,
+                        count: 1,
+                    })
+                    .collect(),
+            ),
+            None => {
+                // Rollups are keyed by the start of their hour: include the hour `from` falls in.
+                let start = f.div_euclid(3_600_000) * 3_600_000;
+                let rows = reading::rollups(&self.db, id, start, t, 10_000).await?;
+                (
+                    "hour",
+                    rows.into_iter()
+                        .filter(|r| r.count_value > 0)
+                        .map(|r| TrendPoint {
+                            t_ms: r.hour_ms,
+                            min: r.min_value,
+                            max: r.max_value,
+                            avg: r.sum_value / r.count_value as f64,
+                            count: r.count_value,
+                        })
+                        .collect(),
+                )
+            }
+        };
+        let mut limits = Vec::new();
+        for r in signal::rules_of(&self.db, &[id]).await? {
+            if let RuleParams::Threshold { level, limit, .. } = parse_params(&r)? {
+                limits.push(TrendLimit {
+                    rule: r.name.clone(),
+                    level: level.as_str().to_owned(),
+                    value: limit,
+                    enabled: r.enabled,
+                });
+            }
+        }
+        Ok(Trend {
+            signal_id: id,
+            name: s.signal.name,
+            unit: s.signal.unit,
+            range,
+            from,
+            to,
+            resolution: resolution.to_owned(),
+            points,
+            limits,
+        })
+    }
+}
+
+impl App {
+    /// The newest reading of a signal, if any.
+    pub async fn latest_reading(&self, ctx: &Ctx, id: Uuid) -> AppResult<Option<StoredReading>> {
+        self.load_signal(ctx, id, Action::Read).await?;
+        Ok(reading::latest(&self.db, id, 1).await?.into_iter().last())
     }
 }

@@ -149,6 +149,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(condition::update_rule))
         .routes(routes!(condition::signal_readings))
         .routes(routes!(condition::signal_rollups))
+        .routes(routes!(condition::signal_trend))
         .routes(routes!(condition::list_alarms))
         .routes(routes!(condition::get_alarm))
         .routes(routes!(condition::alarm_history))

@@ -40,6 +40,9 @@ pub struct AlarmRow {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The work order this alarm raised from its rule's template; occurrences are added to it
+    /// while it is open.
+    pub work_order_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -69,7 +72,7 @@ pub struct AlarmListItem {
     pub signal_name: String,
 }
 
-const COLS: [Alarms; 21] = [
+const COLS: [Alarms; 22] = [
     Alarms::Id,
     Alarms::SignalId,
     Alarms::RuleId,
@@ -91,9 +94,10 @@ const COLS: [Alarms; 21] = [
     Alarms::Version,
     Alarms::CreatedAt,
     Alarms::UpdatedAt,
+    Alarms::WorkOrderId,
 ];
 
-fn cols() -> [Alarms; 21] {
+fn cols() -> [Alarms; 22] {
     COLS
 }
 
@@ -135,6 +139,7 @@ pub async fn insert(tx: &mut Tx, a: &AlarmRow) -> StoreResult<()> {
                 a.version.into(),
                 a.created_at.into(),
                 a.updated_at.into(),
+                a.work_order_id.into(),
             ]),
     )
     .await?;
@@ -169,6 +174,7 @@ pub async fn update(
                 .value(Alarms::RecentActivations, new.recent_activations.clone())
                 .value(Alarms::ActivationCount, new.activation_count)
                 .value(Alarms::WorkRequestId, new.work_request_id)
+                .value(Alarms::WorkOrderId, new.work_order_id)
                 .value(Alarms::FirstReadingMs, new.first_reading_ms)
                 .value(Alarms::LastReadingMs, new.last_reading_ms)
                 .value(Alarms::LastValue, new.last_value)

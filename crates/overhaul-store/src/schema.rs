@@ -418,6 +418,7 @@ pub enum SignalRules {
     Version,
     CreatedAt,
     UpdatedAt,
+    WorkTemplate,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -463,6 +464,7 @@ pub enum Alarms {
     Version,
     CreatedAt,
     UpdatedAt,
+    WorkOrderId,
 }
 
 #[derive(Iden, Clone, Copy)]

@@ -55,6 +55,9 @@ pub struct SignalRule {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The work-order template (JSON) an activation raises work from; `None`: a work request.
+    #[serde(skip)]
+    pub work_template: Option<String>,
 }
 
 /// A signal with the site of its asset (for access checks and filters).
@@ -84,7 +87,7 @@ const COLS: [Signals; 16] = [
     Signals::UpdatedAt,
 ];
 
-const RULE_COLS: [SignalRules; 10] = [
+const RULE_COLS: [SignalRules; 11] = [
     SignalRules::Id,
     SignalRules::SignalId,
     SignalRules::Name,
@@ -95,6 +98,7 @@ const RULE_COLS: [SignalRules; 10] = [
     SignalRules::Version,
     SignalRules::CreatedAt,
     SignalRules::UpdatedAt,
+    SignalRules::WorkTemplate,
 ];
 
 /// The audit view of a signal: the row plus its binding as JSON.
@@ -115,6 +119,13 @@ fn rule_audit_value(r: &SignalRule) -> serde_json::Value {
         o.insert(
             "params".into(),
             serde_json::from_str(&r.params).unwrap_or(serde_json::Value::Null),
+        );
+        o.insert(
+            "work_template".into(),
+            r.work_template
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or(serde_json::Value::Null),
         );
     }
     v
@@ -280,6 +291,7 @@ pub async fn insert_rule(tx: &mut Tx, r: &SignalRule) -> StoreResult<()> {
                 r.version.into(),
                 r.created_at.into(),
                 r.updated_at.into(),
+                r.work_template.clone().into(),
             ]),
     )
     .await?;
@@ -298,6 +310,7 @@ pub async fn update_rule(tx: &mut Tx, old: &SignalRule, new: &SignalRule) -> Sto
                 .value(SignalRules::Params, new.params.clone())
                 .value(SignalRules::Priority, new.priority.clone())
                 .value(SignalRules::Enabled, new.enabled)
+                .value(SignalRules::WorkTemplate, new.work_template.clone())
                 .value(SignalRules::Version, new.version)
                 .value(SignalRules::UpdatedAt, new.updated_at)
                 .and_where(Expr::col(SignalRules::Id).eq(old.id))

@@ -79,6 +79,7 @@ pub async fn measure(url: &str, seconds: u64, batch: usize) -> Result<()> {
                     enabled: None,
                     rules: vec![
                         NewRule {
+                            work_order_template: None,
                             name: "high".into(),
                             priority: None,
                             params: RuleParams::Threshold {
@@ -90,6 +91,7 @@ pub async fn measure(url: &str, seconds: u64, batch: usize) -> Result<()> {
                             },
                         },
                         NewRule {
+                            work_order_template: None,
                             name: "drift".into(),
                             priority: None,
                             params: RuleParams::Drift {

@@ -57,6 +57,7 @@ async fn vibration(app: &App, asset: Uuid, name: &str) -> SignalView {
             max_gap_s: None,
             enabled: None,
             rules: vec![NewRule {
+                work_order_template: None,
                 name: "vibration high".into(),
                 priority: None,
                 params: RuleParams::Threshold {
@@ -498,6 +499,7 @@ async fn signal_definitions_are_checked_field_by_field() {
                 max_gap_s: None,
                 enabled: None,
                 rules: vec![NewRule {
+                    work_order_template: None,
                     name: "r".into(),
                     priority: None,
                     params: RuleParams::RateOfChange {
@@ -655,4 +657,189 @@ async fn the_retention_decides_how_old_an_arriving_reading_may_be() {
             .unwrap(),
         1
     );
+async fn a_rule_with_a_template_raises_one_work_order_and_notes_further_activations_on_it() {
+    use overhaul_app::signals::RulePatch;
+    use overhaul_app::work_orders::TransitionRequest;
+    use overhaul_core::condition::work::WorkTemplate;
+    use overhaul_core::work_order::{Priority, WorkOrderStatus, WorkOrderType};
+    let tdb = testing::fresh().await.unwrap();
+    let app = App::new(tdb.db.clone());
+    let asset = plant(&app).await;
+    let s = vibration(&app, asset, "vib").await;
+    let rule = &s.rules[0];
+    let template = WorkTemplate {
+        title: "Check pump bearing".into(),
+        kind: WorkOrderType::Predictive,
+        priority: Priority::High,
+        procedure_revision_id: None,
+        estimated_hours: Some(1.5),
+        crew_size: Some(2),
+        description: Some("Measure at both bearing housings.".into()),
+    };
+    // A bad template is refused field by field and changes nothing.
+    let bad = app
+        .update_rule(
+            &super::at(0),
+            s.signal.id,
+            rule.rule.id,
+            None,
+            RulePatch {
+                work_order_template: Some(Some(WorkTemplate {
+                    title: " ".into(),
+                    estimated_hours: Some(-1.0),
+                    procedure_revision_id: Some(Uuid::now_v7()),
+                    ..template.clone()
+                })),
+                ..RulePatch::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    let fields: Vec<String> = bad.field_errors().iter().map(|f| f.field.clone()).collect();
+    assert_eq!(
+        fields,
+        [
+            "work_order_template.title",
+            "work_order_template.estimated_hours"
+        ]
+    );
+    let unknown_rev = app
+        .update_rule(
+            &super::at(0),
+            s.signal.id,
+            rule.rule.id,
+            None,
+            RulePatch {
+                work_order_template: Some(Some(WorkTemplate {
+                    procedure_revision_id: Some(Uuid::now_v7()),
+                    ..template.clone()
+                })),
+                ..RulePatch::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        unknown_rev.field_errors()[0].field,
+        "work_order_template.procedure_revision_id"
+    );
+    let v = app.get_signal(&super::at(0), s.signal.id).await.unwrap();
+    assert_eq!(v.rules[0].work_order_template, None);
+
+    let updated = app
+        .update_rule(
+            &super::at(0),
+            s.signal.id,
+            rule.rule.id,
+            Some(rule.rule.version),
+            RulePatch {
+                work_order_template: Some(Some(template.clone())),
+                ..RulePatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.work_order_template.as_ref(), Some(&template));
+
+    // First episode: above the limit, then back below.
+    let episode = |h: i64| {
+        vec![
+            IncomingReading {
+                signal_id: s.signal.id,
+                at_ms: ms(t(h)),
+                value: 8.0,
+            },
+            IncomingReading {
+                signal_id: s.signal.id,
+                at_ms: ms(t(h)) + 60_000,
+                value: 5.0,
+            },
+        ]
+    };
+    let r1 = app
+        .ingest_readings(&sys(t(10)), &episode(10))
+        .await
+        .unwrap();
+    assert_eq!(r1.alarms_activated, 1);
+    assert_eq!(r1.work_requests_created, Vec::<Uuid>::new());
+    assert_eq!(r1.work_orders_created.len(), 1, "{r1:?}");
+    let wo_id = r1.work_orders_created[0];
+    let wo = app
+        .get_work_order(&super::at(11), wo_id)
+        .await
+        .unwrap()
+        .work_order;
+    assert_eq!(wo.title, "Check pump bearing");
+    assert_eq!(wo.kind, "predictive");
+    assert_eq!(wo.priority, "high");
+    assert_eq!(wo.status, "requested");
+    assert_eq!(wo.asset_id, asset);
+    assert!(
+        wo.description
+            .starts_with("Measure at both bearing housings.\n\nEstimate: 1.5 h, 2 people.\n"),
+        "{}",
+        wo.description
+    );
+    assert!(wo.description.contains(&rule.alarm_id.to_string()));
+    assert!(wo.description.contains(&ms(t(10)).to_string()));
+    let alarm = app.get_alarm(&super::at(11), rule.alarm_id).await.unwrap();
+    assert_eq!(alarm.work_order_id, Some(wo_id));
+    assert_eq!(alarm.work_request_id, None);
+    assert!(requests(&app, asset).await.is_empty());
+
+    // Two more episodes an hour apart (no chatter): notes on the open work order, no new work.
+    for h in [11, 12] {
+        let r = app.ingest_readings(&sys(t(h)), &episode(h)).await.unwrap();
+        assert_eq!(r.alarms_activated, 1);
+        assert!(r.work_orders_created.is_empty() && r.work_requests_created.is_empty());
+        assert_eq!(r.notes_added, 1);
+    }
+    let comments = app.list_comments(&super::at(13), wo_id).await.unwrap();
+    assert_eq!(comments.len(), 2);
+    assert!(
+        comments[0].body.contains("activation 2"),
+        "{}",
+        comments[0].body
+    );
+    assert!(comments[1].body.contains(&ms(t(12)).to_string()));
+
+    // Once the work order is cancelled, the next activation raises a new one.
+    app.transition_work_order(
+        &super::at(13),
+        wo_id,
+        None,
+        TransitionRequest {
+            to: WorkOrderStatus::Cancelled,
+            reason: Some("sensor cable fixed".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let r4 = app
+        .ingest_readings(&sys(t(14)), &episode(14))
+        .await
+        .unwrap();
+    assert_eq!(r4.work_orders_created.len(), 1);
+    assert_ne!(r4.work_orders_created[0], wo_id);
+    assert_eq!(r4.notes_added, 0);
+
+    // Back to work requests: the template is removed; the open work order still gets notes.
+    app.update_rule(
+        &super::at(15),
+        s.signal.id,
+        rule.rule.id,
+        None,
+        RulePatch {
+            work_order_template: Some(None),
+            ..RulePatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    let r5 = app
+        .ingest_readings(&sys(t(15)), &episode(15))
+        .await
+        .unwrap();
+    assert!(r5.work_requests_created.is_empty() && r5.work_orders_created.is_empty());
+    assert_eq!(r5.notes_added, 1);
 }

@@ -10,6 +10,7 @@ pub mod reading;
 pub mod rule;
 pub mod run_hours;
 pub mod signal;
+pub mod work;
 
 /// One measured value of a signal at a reading time (epoch milliseconds, UTC).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -13,7 +13,7 @@ use overhaul_app::Ctx;
 use overhaul_app::alarms::{AlarmQuery, ShelveAlarm};
 use overhaul_app::signals::{
     IncomingReading, IngestReport, NewRule, NewSignal, RangeQuery, RulePatch, RuleView,
-    SignalPatch, SignalQuery, SignalView,
+    SignalPatch, SignalQuery, SignalView, Trend, TrendQuery,
 };
 use overhaul_store::alarm::{AlarmEvent, AlarmListItem, AlarmRow};
 use overhaul_store::reading::{Rollup, StoredReading};
@@ -176,6 +176,19 @@ pub async fn signal_rollups(
     Q(q): Q<RangeQuery>,
 ) -> ApiResult<Json<Vec<Rollup>>> {
     Ok(Json(s.app.signal_rollups(&ctx, id, q).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/signals/{id}/trend", tag = "condition",
+    params(("id" = Uuid, Path, description = "Signal id"), TrendQuery),
+    responses((status = 200, description = "The signal's values over a span (raw readings up to a day, hourly min/max/avg beyond) with its fixed alarm limits", body = Trend), Errors),
+    security(("bearer" = [])))]
+pub async fn signal_trend(
+    State(s): State<AppState>,
+    Auth(ctx): Auth,
+    Id(id): Id,
+    Q(q): Q<TrendQuery>,
+) -> ApiResult<Json<Trend>> {
+    Ok(Json(s.app.signal_trend(&ctx, id, q).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/alarms", tag = "condition", params(AlarmQuery),

@@ -155,6 +155,8 @@ struct AssetPage {
     open_work: Vec<(Uuid, String, String, String, String, String)>,
     past_work: Vec<(Uuid, String, String, String)>,
     downtime: Vec<(String, String, &'static str, String)>,
+    signals: Vec<super::signals::LiveLine>,
+    can_edit_signals: bool,
 }
 
 /// The link a QR code on the machine opens.
@@ -259,8 +261,11 @@ pub async fn page(State(s): State<AppState>, v: Viewer, Path(id): Path<String>) 
         ),
         None => "not assessed".into(),
     };
+    let signals = super::signals::live_lines(&s, &v.ctx, id, tz).await?;
     Ok(render(&AssetPage {
         chrome: Chrome::for_viewer(&v, format!("{} {}", a.code, a.name), "/assets"),
+        signals,
+        can_edit_signals: v.session.principal.can(Some(a.site_id), Action::EditAssets),
         breadcrumbs,
         status_words: words(&a.status),
         level: words(&a.level),

@@ -15,6 +15,7 @@ mod procedures;
 mod public;
 mod requests;
 pub mod session;
+mod signals;
 mod work_orders;
 
 use crate::AppState;
@@ -32,6 +33,9 @@ pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 const HTMX: &[u8] = include_bytes!("../../assets/vendor/htmx-2.0.11.min.js");
 const CSS: &[u8] = include_bytes!("../../assets/app.css");
+const UPLOT_JS: &[u8] = include_bytes!("../../assets/vendor/uPlot-1.6.32.iife.min.js");
+const UPLOT_CSS: &[u8] = include_bytes!("../../assets/vendor/uPlot-1.6.32.min.css");
+const CHART_JS: &[u8] = include_bytes!("../../assets/signal-chart.js");
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -72,6 +76,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/assets", get(assets::tree))
         .route("/assets/{id}", get(assets::page))
         .route("/assets/{id}/children", get(assets::children))
+        .route("/assets/{id}/signals", get(signals::live))
+        .route("/signals", get(signals::list))
+        .route("/signals/new", get(signals::new_form).post(signals::create))
+        .route("/signals/{id}", get(signals::page).post(signals::update))
+        .route("/signals/{id}/rules", post(signals::add_rule))
+        .route("/signals/{id}/rules/{rule}", post(signals::update_rule))
+        .route("/signals/{id}/trend.json", get(signals::trend_json))
+        .route("/signals/{id}/data.csv", get(signals::trend_csv))
         .route("/assets/{id}/qr.svg", get(assets::qr_svg))
         .route("/assets/{id}/labels", get(assets::labels))
         .route(
@@ -177,6 +189,9 @@ async fn static_file(
     let (body, ct) = match file.as_str() {
         "htmx.min.js" => (HTMX, "text/javascript; charset=utf-8"),
         "app.css" => (CSS, "text/css; charset=utf-8"),
+        "uPlot.iife.min.js" => (UPLOT_JS, "text/javascript; charset=utf-8"),
+        "uPlot.min.css" => (UPLOT_CSS, "text/css; charset=utf-8"),
+        "signal-chart.js" => (CHART_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let cache = if version == ASSET_VERSION {
@@ -227,6 +242,7 @@ impl Chrome {
             ("/pm", "PM", None),
             ("/kpis", "KPIs", None),
             ("/alarms", "Alarms", None),
+            ("/signals", "Signals", Some(Action::EditAssets)),
             ("/admin", "Admin", None),
         ];
         for (href, label, needs) in items {

@@ -10,6 +10,7 @@
 mod kpi;
 mod pm;
 mod security;
+mod signals;
 mod webdriver;
 
 use overhaul_store::testing;
@@ -19,7 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use webdriver::Browser;
 
-const BIN: &str = env!("CARGO_BIN_EXE_overhaul");
+pub const BIN: &str = env!("CARGO_BIN_EXE_overhaul");
 pub const PASSWORD: &str = "overhaul-demo";
 
 pub fn browser_available() -> bool {
@@ -84,13 +85,13 @@ pub async fn demo_server() -> Server {
     }
 }
 
-fn shots() -> PathBuf {
+pub fn shots() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     let _ = std::fs::create_dir_all(&dir);
     dir
 }
 
-async fn login(b: &Browser, base: &str, email: &str) {
+pub async fn login(b: &Browser, base: &str, email: &str) {
     b.delete_cookies().await;
     b.goto(&format!("{base}/login")).await;
     b.type_into("#email", email).await;
@@ -121,7 +122,7 @@ async fn click_button(b: &Browser, scope: &str, label: &str) {
 }
 
 /// Waits until `js` (an expression) is true in the page.
-async fn wait_js(b: &Browser, js: &str, what: &str) {
+pub async fn wait_js(b: &Browser, js: &str, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if b.js(&format!("return !!({js})"), json!([])).await == json!(true) {
