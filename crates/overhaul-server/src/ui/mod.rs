@@ -234,7 +234,7 @@ impl Chrome {
             label: "Overview",
             current: false,
         }];
-        let items: [(&'static str, &'static str, Option<Action>); 8] = [
+        let items: [(&'static str, &'static str, Option<Action>); 9] = [
             ("/my-work", "My work", Some(Action::ExecuteWork)),
             ("/work-orders", "Work orders", None),
             ("/requests", "Requests", Some(Action::TriageRequest)),
