@@ -58,6 +58,11 @@ enum Command {
         /// from cron instead). Safe with several instances on one database: exactly once.
         #[arg(long, env = "OVERHAUL_PM_INTERVAL", default_value_t = 60)]
         pm_interval: u64,
+        /// Keep raw sensor readings this many days (hourly rollups are kept for good); older
+        /// readings are refused on arrival and pruned every hour.
+        #[arg(long, env = "OVERHAUL_READINGS_RETENTION_DAYS", default_value_t = 30,
+              value_parser = clap::value_parser!(u32).range(1..=3650))]
+        readings_retention_days: u32,
     },
     /// Seed a demo plant into a fresh database and serve it.
     Demo {
@@ -338,7 +343,16 @@ struct MqttOpts {
 
 /// Runs PM generation every `every` (the first run one interval after start), until the
 /// returned sender is dropped or sent to.
-fn start_pm_job(app: App, every: std::time::Duration) -> tokio::sync::watch::Sender<bool> {
+/// Runs `job` every `every` (the first time one interval after start) until the returned
+/// sender is told to stop. A run that takes longer than the interval delays the next one.
+fn start_periodic<F, Fut>(
+    every: std::time::Duration,
+    mut job: F,
+) -> tokio::sync::watch::Sender<bool>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
@@ -348,6 +362,16 @@ fn start_pm_job(app: App, every: std::time::Duration) -> tokio::sync::watch::Sen
                 _ = tick.tick() => {}
                 _ = stopped.changed() => break,
             }
+            job().await;
+        }
+    });
+    stop
+}
+
+fn start_pm_job(app: App, every: std::time::Duration) -> tokio::sync::watch::Sender<bool> {
+    start_periodic(every, move || {
+        let app = app.clone();
+        async move {
             let ctx = Ctx::system("pm generation", chrono::Utc::now());
             match app.generate_pm(&ctx).await {
                 Ok(r) => tracing::info!(
@@ -361,8 +385,21 @@ fn start_pm_job(app: App, every: std::time::Duration) -> tokio::sync::watch::Sen
                 Err(e) => tracing::warn!(error = %e, "pm generation failed; retried next interval"),
             }
         }
-    });
-    stop
+    })
+}
+
+/// Deletes raw readings older than the retention every hour (hourly rollups stay).
+fn start_retention_job(app: App) -> tokio::sync::watch::Sender<bool> {
+    start_periodic(std::time::Duration::from_secs(3600), move || {
+        let app = app.clone();
+        async move {
+            let ctx = Ctx::system("readings retention", chrono::Utc::now());
+            match app.prune_readings(&ctx, app.readings_retention).await {
+                Ok(n) => tracing::info!(deleted = n, "raw readings past their retention pruned"),
+                Err(e) => tracing::warn!(error = %e, "pruning readings failed; retried next hour"),
+            }
+        }
+    })
 }
 
 async fn serve(
@@ -371,6 +408,7 @@ async fn serve(
     files_dir: Option<std::path::PathBuf>,
     mqtt: Option<MqttOpts>,
     pm_interval: u64,
+    retention_days: u32,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -381,6 +419,8 @@ async fn serve(
     if let Some(dir) = files_dir {
         app = app.with_files_dir(dir);
     }
+    app.readings_retention = chrono::Duration::days(i64::from(retention_days));
+    let retention_job = start_retention_job(app.clone());
     let ingest = match mqtt {
         Some(m) => Some(mqtt::start(app.clone(), &m.broker, m.client_id).await?),
         None => None,
@@ -392,6 +432,7 @@ async fn serve(
     if let Some(j) = pm_job {
         let _ = j.send(true);
     }
+    let _ = retention_job.send(true);
     if let Some(i) = ingest {
         i.stop().await;
     }
@@ -409,13 +450,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             mqtt,
             mqtt_client_id,
             pm_interval,
+            readings_retention_days,
         } => {
             let db = open(&url).await?;
             let mqtt = mqtt.map(|broker| MqttOpts {
                 broker,
                 client_id: mqtt_client_id,
             });
-            serve(db, &listen, files_dir, mqtt, pm_interval).await?;
+            serve(
+                db,
+                &listen,
+                files_dir,
+                mqtt,
+                pm_interval,
+                readings_retention_days,
+            )
+            .await?;
         }
         Command::Demo {
             listen,
@@ -440,7 +490,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{logins}");
             if !no_serve {
                 println!("Overhaul demo: http://{listen}/  (Ctrl-C to stop)");
-                serve(db, &listen, None, None, 60).await?;
+                serve(db, &listen, None, None, 60, 30).await?;
             }
         }
         Command::Migrate => {

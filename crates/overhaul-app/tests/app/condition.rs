@@ -657,6 +657,9 @@ async fn the_retention_decides_how_old_an_arriving_reading_may_be() {
             .unwrap(),
         1
     );
+}
+
+#[tokio::test]
 async fn a_rule_with_a_template_raises_one_work_order_and_notes_further_activations_on_it() {
     use overhaul_app::signals::RulePatch;
     use overhaul_app::work_orders::TransitionRequest;

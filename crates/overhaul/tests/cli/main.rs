@@ -143,6 +143,13 @@ fn usage_errors_exit_2_and_failures_exit_1() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
+    for bad in ["0", "3651", "ten"] {
+        let out = Command::new(BIN)
+            .args(["serve", "--readings-retention-days", bad])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "retention {bad}");
+    }
     let out = Command::new(BIN)
         .args(["serve", "--database-url", "mysql://x"])
         .output()
