@@ -4,6 +4,8 @@ mod bench;
 mod bench_ingest;
 mod demo;
 mod mqtt;
+#[cfg(feature = "opcua")]
+mod opcua;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -48,6 +50,14 @@ enum Command {
         /// MQTT client id: unique per instance, stable across restarts (default overhaul-HOSTNAME).
         #[arg(long, env = "OVERHAUL_MQTT_CLIENT_ID")]
         mqtt_client_id: Option<String>,
+        /// Read machine data from OPC UA servers: every enabled signal bound to an OPC UA node
+        /// (security None, anonymous). Needs a build with the cargo feature `opcua`.
+        #[arg(long, env = "OVERHAUL_OPCUA")]
+        opcua: bool,
+        /// async-opcua's certificate directory (created if missing; unused with security None).
+        /// Default: `opcua-pki` in the system temp directory.
+        #[arg(long, env = "OVERHAUL_OPCUA_PKI_DIR")]
+        opcua_pki_dir: Option<std::path::PathBuf>,
     },
     /// Seed a demo plant into a fresh database and serve it.
     Demo {
@@ -284,11 +294,18 @@ struct MqttOpts {
     client_id: Option<String>,
 }
 
+/// `serve --opcua`: the certificate directory of the OPC UA client.
+struct OpcUaOpts {
+    #[cfg_attr(not(feature = "opcua"), allow(dead_code))]
+    pki_dir: PathBuf,
+}
+
 async fn serve(
     db: Db,
     listen: &str,
     files_dir: Option<std::path::PathBuf>,
     mqtt: Option<MqttOpts>,
+    opcua: Option<OpcUaOpts>,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -303,9 +320,22 @@ async fn serve(
         Some(m) => Some(mqtt::start(app.clone(), &m.broker, m.client_id).await?),
         None => None,
     };
+    #[cfg(feature = "opcua")]
+    let opcua_ingest = match opcua {
+        Some(o) => Some(opcua::start(app.clone(), o.pki_dir).await?),
+        None => None,
+    };
+    #[cfg(not(feature = "opcua"))]
+    if opcua.is_some() {
+        bail!("this build has no OPC UA support: rebuild with `cargo build --features opcua`");
+    }
     let router = overhaul_server::build_app(app);
     overhaul_server::serve(listener, router, shutdown_signal()).await?;
     if let Some(i) = ingest {
+        i.stop().await;
+    }
+    #[cfg(feature = "opcua")]
+    if let Some(i) = opcua_ingest {
         i.stop().await;
     }
     overhaul_store::dialect::checkpoint(&db).await.ok();
@@ -321,13 +351,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             files_dir,
             mqtt,
             mqtt_client_id,
+            opcua,
+            opcua_pki_dir,
         } => {
             let db = open(&url).await?;
             let mqtt = mqtt.map(|broker| MqttOpts {
                 broker,
                 client_id: mqtt_client_id,
             });
-            serve(db, &listen, files_dir, mqtt).await?;
+            let opcua = opcua.then(|| OpcUaOpts {
+                pki_dir: opcua_pki_dir
+                    .unwrap_or_else(|| std::env::temp_dir().join("overhaul-opcua-pki")),
+            });
+            serve(db, &listen, files_dir, mqtt, opcua).await?;
         }
         Command::Demo {
             listen,
@@ -352,7 +388,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{logins}");
             if !no_serve {
                 println!("Overhaul demo: http://{listen}/  (Ctrl-C to stop)");
-                serve(db, &listen, None, None).await?;
+                serve(db, &listen, None, None, None).await?;
             }
         }
         Command::Migrate => {
