@@ -22,10 +22,12 @@ pub enum RejectReason {
     MissingValue,
     /// A timestamp before 2000-01-01 or more than a day ahead of the host clock.
     BadTimestamp,
+    /// An OPC UA value whose status code is not Good (Bad or Uncertain).
+    BadStatus,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 8] = [
+    pub const ALL: [RejectReason; 9] = [
         RejectReason::MalformedJson,
         RejectReason::BadProtobuf,
         RejectReason::UnknownAlias,
@@ -34,6 +36,7 @@ impl RejectReason {
         RejectReason::UnknownTopic,
         RejectReason::MissingValue,
         RejectReason::BadTimestamp,
+        RejectReason::BadStatus,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +49,7 @@ impl RejectReason {
             RejectReason::UnknownTopic => "unknown_topic",
             RejectReason::MissingValue => "missing_value",
             RejectReason::BadTimestamp => "bad_timestamp",
+            RejectReason::BadStatus => "bad_status",
         }
     }
 

@@ -1,5 +1,6 @@
 //! Machine data into Overhaul: an MQTT v5 connector for plain-JSON payloads and Sparkplug B
-//! (as a host application).
+//! (as a host application), and with the cargo feature `opcua` an OPC UA client
+//! ([`opcua`] module).
 //!
 //! # Shape
 //! - Input: a list of [`Binding`]s, each tying a signal (by id) to a [`Source`]: an MQTT topic
@@ -69,11 +70,15 @@
 pub mod connector;
 pub mod counters;
 pub mod json;
+#[cfg(feature = "opcua")]
+pub mod opcua;
 pub mod pipeline;
 pub mod sparkplug;
 
 pub use connector::{Connector, MqttConfig, Password, Status};
 pub use counters::{Counters, RejectReason, Snapshot};
+#[cfg(feature = "opcua")]
+pub use opcua::{OpcUaBinding, OpcUaConfig, OpcUaConnector};
 pub use pipeline::{Pipeline, Routes, StaleSignals, SubscriptionPolicy};
 
 use uuid::Uuid;

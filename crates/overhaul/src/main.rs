@@ -5,6 +5,8 @@ mod bench_ingest;
 mod config;
 mod demo;
 mod mqtt;
+#[cfg(feature = "opcua")]
+mod opcua;
 
 use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -63,6 +65,14 @@ enum Command {
         #[arg(long, env = "OVERHAUL_READINGS_RETENTION_DAYS", default_value_t = 30,
               value_parser = clap::value_parser!(u32).range(1..=3650))]
         readings_retention_days: u32,
+        /// Read machine data from OPC UA servers: every enabled signal bound to an OPC UA node
+        /// (security None, anonymous). Needs a build with the cargo feature `opcua`.
+        #[arg(long, env = "OVERHAUL_OPCUA")]
+        opcua: bool,
+        /// async-opcua's certificate directory (created if missing; unused with security None).
+        /// Default: `opcua-pki` in the system temp directory.
+        #[arg(long, env = "OVERHAUL_OPCUA_PKI_DIR")]
+        opcua_pki_dir: Option<std::path::PathBuf>,
     },
     /// Seed a demo plant into a fresh database and serve it.
     Demo {
@@ -341,8 +351,6 @@ struct MqttOpts {
     client_id: Option<String>,
 }
 
-/// Runs PM generation every `every` (the first run one interval after start), until the
-/// returned sender is dropped or sent to.
 /// Runs `job` every `every` (the first time one interval after start) until the returned
 /// sender is told to stop. A run that takes longer than the interval delays the next one.
 fn start_periodic<F, Fut>(
@@ -402,14 +410,32 @@ fn start_retention_job(app: App) -> tokio::sync::watch::Sender<bool> {
     })
 }
 
+/// The periodic jobs of `serve`.
+struct Jobs {
+    /// Seconds between PM generation runs; 0 = none.
+    pm_interval: u64,
+    /// Raw readings are kept this many days.
+    retention_days: u32,
+}
+
+/// `serve --opcua`: the certificate directory of the OPC UA client.
+struct OpcUaOpts {
+    #[cfg_attr(not(feature = "opcua"), allow(dead_code))]
+    pki_dir: PathBuf,
+}
+
 async fn serve(
     db: Db,
     listen: &str,
     files_dir: Option<std::path::PathBuf>,
     mqtt: Option<MqttOpts>,
-    pm_interval: u64,
-    retention_days: u32,
+    opcua: Option<OpcUaOpts>,
+    jobs: Jobs,
 ) -> Result<()> {
+    let Jobs {
+        pm_interval,
+        retention_days,
+    } = jobs;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -427,6 +453,15 @@ async fn serve(
     };
     let pm_job = (pm_interval > 0)
         .then(|| start_pm_job(app.clone(), std::time::Duration::from_secs(pm_interval)));
+    #[cfg(feature = "opcua")]
+    let opcua_ingest = match opcua {
+        Some(o) => Some(opcua::start(app.clone(), o.pki_dir).await?),
+        None => None,
+    };
+    #[cfg(not(feature = "opcua"))]
+    if opcua.is_some() {
+        bail!("this build has no OPC UA support: rebuild with `cargo build --features opcua`");
+    }
     let router = overhaul_server::build_app(app);
     overhaul_server::serve(listener, router, shutdown_signal()).await?;
     if let Some(j) = pm_job {
@@ -434,6 +469,10 @@ async fn serve(
     }
     let _ = retention_job.send(true);
     if let Some(i) = ingest {
+        i.stop().await;
+    }
+    #[cfg(feature = "opcua")]
+    if let Some(i) = opcua_ingest {
         i.stop().await;
     }
     overhaul_store::dialect::checkpoint(&db).await.ok();
@@ -451,19 +490,28 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             mqtt_client_id,
             pm_interval,
             readings_retention_days,
+            opcua,
+            opcua_pki_dir,
         } => {
             let db = open(&url).await?;
             let mqtt = mqtt.map(|broker| MqttOpts {
                 broker,
                 client_id: mqtt_client_id,
             });
+            let opcua = opcua.then(|| OpcUaOpts {
+                pki_dir: opcua_pki_dir
+                    .unwrap_or_else(|| std::env::temp_dir().join("overhaul-opcua-pki")),
+            });
             serve(
                 db,
                 &listen,
                 files_dir,
                 mqtt,
-                pm_interval,
-                readings_retention_days,
+                opcua,
+                Jobs {
+                    pm_interval,
+                    retention_days: readings_retention_days,
+                },
             )
             .await?;
         }
@@ -490,7 +538,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{logins}");
             if !no_serve {
                 println!("Overhaul demo: http://{listen}/  (Ctrl-C to stop)");
-                serve(db, &listen, None, None, 60, 30).await?;
+                let jobs = Jobs {
+                    pm_interval: 60,
+                    retention_days: 30,
+                };
+                serve(db, &listen, None, None, None, jobs).await?;
             }
         }
         Command::Migrate => {

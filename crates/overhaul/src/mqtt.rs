@@ -75,6 +75,43 @@ async fn bindings(app: &App) -> Result<Vec<Binding>> {
     Ok(out)
 }
 
+/// Hands the connector's sample batches to the reading pipeline (rules, alarms, work) until
+/// the channel closes. `source` names the connector in the audit trail and the logs.
+pub(crate) async fn store_batches(
+    app: App,
+    source: &'static str,
+    mut rx: mpsc::Receiver<Vec<overhaul_ingest::Sample>>,
+) {
+    while let Some(batch) = rx.recv().await {
+        let readings: Vec<IncomingReading> = batch
+            .iter()
+            .map(|s| IncomingReading {
+                signal_id: s.signal_id,
+                at_ms: s.ts_ms,
+                value: s.value,
+            })
+            .collect();
+        let ctx = Ctx::system(source, chrono::Utc::now());
+        metrics::counter!("ingest_samples_total", "source" => source)
+            .increment(readings.len() as u64);
+        match app.ingest_readings(&ctx, &readings).await {
+            Ok(report) => {
+                // Readings new to the database; a redelivered message counts under
+                // `ingest_readings_already_stored_total` instead (the insert is keyed by
+                // signal and time, so it is never stored twice).
+                metrics::counter!("ingest_readings_stored_total", "source" => source)
+                    .increment((report.accepted as u64).saturating_sub(report.already_stored));
+                metrics::counter!("ingest_readings_already_stored_total", "source" => source)
+                    .increment(report.already_stored);
+                if !report.rejected.is_empty() {
+                    tracing::debug!(source, rejected = ?report.rejected, "readings partly rejected");
+                }
+            }
+            Err(e) => tracing::error!(source, error = %e, "readings could not be stored"),
+        }
+    }
+}
+
 /// A stable client id for this machine (the broker keys the persistent session by it).
 fn default_client_id() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -92,30 +129,10 @@ pub async fn start(app: App, broker: &str, client_id: Option<String>) -> Result<
     let initial = bindings(&app).await?;
     tracing::info!(broker, signals = initial.len(), "MQTT ingest starting");
     let (bind_tx, bind_rx) = watch::channel(initial);
-    let (tx, mut rx) = mpsc::channel::<Vec<overhaul_ingest::Sample>>(64);
+    let (tx, rx) = mpsc::channel::<Vec<overhaul_ingest::Sample>>(64);
     let config = MqttConfig::new(host, port, client_id.unwrap_or_else(default_client_id));
     let connector = Connector::spawn(config, bind_rx, tx, None);
-    let store = app.clone();
-    let consumer = tokio::spawn(async move {
-        while let Some(batch) = rx.recv().await {
-            let readings: Vec<IncomingReading> = batch
-                .iter()
-                .map(|s| IncomingReading {
-                    signal_id: s.signal_id,
-                    at_ms: s.ts_ms,
-                    value: s.value,
-                })
-                .collect();
-            let ctx = Ctx::system("mqtt", chrono::Utc::now());
-            match store.ingest_readings(&ctx, &readings).await {
-                Ok(report) if !report.rejected.is_empty() => {
-                    tracing::debug!(rejected = ?report.rejected, "MQTT readings partly rejected");
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "MQTT readings could not be stored"),
-            }
-        }
-    });
+    let consumer = tokio::spawn(store_batches(app.clone(), "mqtt", rx));
     let reloader = tokio::spawn(async move {
         loop {
             tokio::time::sleep(RELOAD).await;

@@ -47,7 +47,7 @@ impl Scaling {
 
 /// Where a signal's values come from. `Http` signals are only pushed (`POST /api/v1/readings`
 /// or a CSV import); the others are read by the connectors.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SourceBinding {
     /// A plain JSON payload on an MQTT topic; `pointer` (RFC 6901) selects the value.
@@ -59,10 +59,32 @@ pub enum SourceBinding {
         device_id: Option<String>,
         metric: String,
     },
-    /// An OPC UA node's Value attribute.
-    OpcUa { endpoint: String, node_id: String },
+    /// An OPC UA node's Value attribute, read through a subscription: the server samples the
+    /// value every `sampling_ms` and reports a change only when it moves by more than
+    /// `deadband` (absolute, in the node's raw units; 0 reports every change).
+    OpcUa {
+        endpoint: String,
+        node_id: String,
+        #[serde(default = "default_sampling_ms")]
+        #[schema(default = 1000, minimum = 10, maximum = 3_600_000)]
+        sampling_ms: u32,
+        #[serde(default)]
+        #[schema(default = 0.0, minimum = 0.0)]
+        deadband: f64,
+    },
     /// Pushed over HTTP or imported from CSV.
     Http,
+}
+
+/// OPC UA sampling interval when a binding names none: once a second.
+pub const DEFAULT_SAMPLING_MS: u32 = 1000;
+/// Fastest OPC UA sampling interval a binding may ask for.
+pub const MIN_SAMPLING_MS: u32 = 10;
+/// Slowest OPC UA sampling interval a binding may ask for: one hour.
+pub const MAX_SAMPLING_MS: u32 = 3_600_000;
+
+fn default_sampling_ms() -> u32 {
+    DEFAULT_SAMPLING_MS
 }
 
 impl SourceBinding {
@@ -89,9 +111,9 @@ impl SourceBinding {
                 "spb:{group_id}/{edge_node_id}/{}/{metric}",
                 device_id.as_deref().unwrap_or("")
             )),
-            SourceBinding::OpcUa { endpoint, node_id } => {
-                Some(format!("opcua:{endpoint}|{node_id}"))
-            }
+            SourceBinding::OpcUa {
+                endpoint, node_id, ..
+            } => Some(format!("opcua:{endpoint}|{node_id}")),
             SourceBinding::Http => None,
         }
     }
@@ -140,7 +162,12 @@ impl SourceBinding {
                     );
                 }
             }
-            SourceBinding::OpcUa { endpoint, node_id } => {
+            SourceBinding::OpcUa {
+                endpoint,
+                node_id,
+                sampling_ms,
+                deadband,
+            } => {
                 if !endpoint.starts_with("opc.tcp://") || endpoint.len() <= "opc.tcp://".len() {
                     push(
                         "endpoint",
@@ -154,6 +181,17 @@ impl SourceBinding {
                 }
                 if let Err(m) = check_node_id(node_id) {
                     push("node_id", m);
+                }
+                if !(MIN_SAMPLING_MS..=MAX_SAMPLING_MS).contains(sampling_ms) {
+                    push(
+                        "sampling_ms",
+                        format!(
+                            "must be between {MIN_SAMPLING_MS} ms and {MAX_SAMPLING_MS} ms (1 h)"
+                        ),
+                    );
+                }
+                if !deadband.is_finite() || *deadband < 0.0 {
+                    push("deadband", "must be a finite number, 0 or more".into());
                 }
             }
             SourceBinding::Http => {}
@@ -271,6 +309,14 @@ mod tests {
         let opc = |e: &str, n: &str| SourceBinding::OpcUa {
             endpoint: e.into(),
             node_id: n.into(),
+            sampling_ms: DEFAULT_SAMPLING_MS,
+            deadband: 0.0,
+        };
+        let opc_sub = |ms: u32, db: f64| SourceBinding::OpcUa {
+            endpoint: "opc.tcp://plc1:4840".into(),
+            node_id: "ns=2;s=Pump1.Vib".into(),
+            sampling_ms: ms,
+            deadband: db,
         };
         let cases: Vec<(SourceBinding, Vec<&str>)> = vec![
             (mqtt("plant/p1/vib", "/rms"), vec![]),
@@ -308,6 +354,22 @@ mod tests {
             ),
             (opc("opc.tcp://h", "i=abc"), vec!["source.node_id"]),
             (opc("opc.tcp://h", "q=1"), vec!["source.node_id"]),
+            // Sampling interval: 10 ms to 1 h, both ends included.
+            (opc_sub(10, 0.0), vec![]),
+            (opc_sub(9, 0.0), vec!["source.sampling_ms"]),
+            (opc_sub(0, 0.0), vec!["source.sampling_ms"]),
+            (opc_sub(3_600_000, 0.0), vec![]),
+            (opc_sub(3_600_001, 0.0), vec!["source.sampling_ms"]),
+            // Absolute deadband: finite and not negative.
+            (opc_sub(500, 0.25), vec![]),
+            (opc_sub(500, 1e9), vec![]),
+            (opc_sub(500, -0.001), vec!["source.deadband"]),
+            (opc_sub(500, f64::NAN), vec!["source.deadband"]),
+            (opc_sub(500, f64::INFINITY), vec!["source.deadband"]),
+            (
+                opc_sub(5, -1.0),
+                vec!["source.sampling_ms", "source.deadband"],
+            ),
             (SourceBinding::Http, vec![]),
         ];
         for (b, want) in cases {
@@ -329,6 +391,42 @@ mod tests {
             serde_json::from_value::<SourceBinding>(
                 serde_json::json!({"kind": "mqtt_json", "topic": "a"})
             )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn opc_ua_subscription_fields_default_and_round_trip() {
+        let b: SourceBinding = serde_json::from_value(serde_json::json!({
+            "kind": "opc_ua", "endpoint": "opc.tcp://plc1:4840", "node_id": "ns=2;s=V"
+        }))
+        .unwrap();
+        assert_eq!(
+            b,
+            SourceBinding::OpcUa {
+                endpoint: "opc.tcp://plc1:4840".into(),
+                node_id: "ns=2;s=V".into(),
+                sampling_ms: 1000,
+                deadband: 0.0,
+            }
+        );
+        let b: SourceBinding = serde_json::from_value(serde_json::json!({
+            "kind": "opc_ua", "endpoint": "opc.tcp://plc1:4840", "node_id": "ns=2;s=V",
+            "sampling_ms": 250, "deadband": 0.5
+        }))
+        .unwrap();
+        let back = serde_json::to_value(&b).unwrap();
+        assert_eq!(back["sampling_ms"], 250);
+        assert_eq!(back["deadband"], 0.5);
+        // The subscription settings do not change which source a signal reads.
+        assert_eq!(
+            b.key().as_deref(),
+            Some("opcua:opc.tcp://plc1:4840|ns=2;s=V")
+        );
+        assert!(
+            serde_json::from_value::<SourceBinding>(serde_json::json!({
+                "kind": "opc_ua", "endpoint": "opc.tcp://h", "node_id": "i=1", "sampling_ms": -5
+            }))
             .is_err()
         );
     }

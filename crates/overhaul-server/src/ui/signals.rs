@@ -200,6 +200,8 @@ const SIGNAL_INPUTS: &[&str] = &[
     "source.metric",
     "source.endpoint",
     "source.node_id",
+    "source.sampling_ms",
+    "source.deadband",
 ];
 
 const RULE_INPUTS: &[&str] = &[
@@ -325,6 +327,18 @@ fn signal_sets(st: &State_, new: bool, meters: &[(Uuid, String)]) -> Vec<FieldSe
                     "Node id",
                     "text",
                     "e.g. ns=2;s=Pump1.Vibration",
+                ),
+                st.input(
+                    "source.sampling_ms",
+                    "Sampling interval (ms)",
+                    "number",
+                    "10 to 3,600,000; default 1,000",
+                ),
+                st.input(
+                    "source.deadband",
+                    "Deadband",
+                    "number",
+                    "absolute, in the node's units; 0 reports every change",
                 ),
             ],
         },
@@ -502,6 +516,10 @@ fn read_source(st: &mut State_) -> Option<SourceBinding> {
         "opc_ua" => SourceBinding::OpcUa {
             endpoint: opt(st, "source.endpoint").unwrap_or_default(),
             node_id: opt(st, "source.node_id").unwrap_or_default(),
+            sampling_ms: st
+                .num::<u32>("source.sampling_ms")
+                .unwrap_or(overhaul_core::condition::signal::DEFAULT_SAMPLING_MS),
+            deadband: st.num::<f64>("source.deadband").unwrap_or(0.0),
         },
         "http" => SourceBinding::Http,
         _ => {
@@ -529,9 +547,16 @@ fn source_values(st: &mut State_, b: &SourceBinding) {
             st.set("source.device_id", device_id.as_deref().unwrap_or(""));
             st.set("source.metric", metric);
         }
-        SourceBinding::OpcUa { endpoint, node_id } => {
+        SourceBinding::OpcUa {
+            endpoint,
+            node_id,
+            sampling_ms,
+            deadband,
+        } => {
             st.set("source.endpoint", endpoint);
             st.set("source.node_id", node_id);
+            st.set("source.sampling_ms", sampling_ms);
+            st.set("source.deadband", deadband);
         }
         SourceBinding::Http => {}
     }
@@ -761,7 +786,9 @@ fn source_text(v: &SignalView) -> String {
                 .map(|d| format!("/{d}"))
                 .unwrap_or_default()
         ),
-        SourceBinding::OpcUa { endpoint, node_id } => format!("OPC UA {endpoint} {node_id}"),
+        SourceBinding::OpcUa {
+            endpoint, node_id, ..
+        } => format!("OPC UA {endpoint} {node_id}"),
         SourceBinding::Http => "HTTP / CSV".into(),
     }
 }

@@ -10,6 +10,10 @@ use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "opcua")]
+mod opcua;
+mod shared_subscription;
+
 const BIN: &str = env!("CARGO_BIN_EXE_overhaul");
 
 fn overhaul(url: &str, args: &[&str]) -> Output {
