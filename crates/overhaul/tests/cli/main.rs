@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::zombie_processes)]
 
+mod azure_replay;
 mod pm_instances;
 
 use overhaul_store::testing;
