@@ -190,7 +190,7 @@ async fn azure_pdm_vibration_replayed_over_mqtt_gives_the_hours_above_three_sigm
             to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         )
         .replace('+', "%2B");
-        let get = get.clone();
+        let get = &get;
         async move { get(path).await.as_array().cloned().unwrap_or_default() }
     };
 
@@ -220,7 +220,7 @@ async fn azure_pdm_vibration_replayed_over_mqtt_gives_the_hours_above_three_sigm
     // 10,800 messages would test the broker's queue limit, not Overhaul.
     const BLOCK: usize = 400;
     let stored = |signal: String| {
-        let hours = hours.clone();
+        let hours = &hours;
         async move {
             hours(signal)
                 .await
