@@ -61,17 +61,23 @@ impl App {
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
             return Err(AppError::Unauthenticated);
         }
-        let t = user::token_by_hash(&self.db, &token_hash(token))
+        let t = user::token_user_by_hash(&self.db, &token_hash(token))
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let p = self.principal(t.user_id).await?;
+        if !t.is_active {
+            return Err(AppError::Unauthenticated);
+        }
+        let p = self
+            .principal_with_roles(t.user_id, t.name, t.email)
+            .await?;
         let now = chrono::Utc::now();
         if overhaul_core::login::should_record_token_use(t.last_used_at, now) {
             // Off the request's path: the answer does not wait for this write.
             let db = self.db.clone();
+            let id = t.token_id;
             tokio::spawn(async move {
-                if let Err(e) = user::touch_token(&db, t.id, now).await {
-                    tracing::warn!(error = %e, token = %t.id, "could not record the token's use");
+                if let Err(e) = user::touch_token(&db, id, now).await {
+                    tracing::warn!(error = %e, token = %id, "could not record the token's use");
                 }
             });
         }
@@ -103,15 +109,24 @@ impl App {
         if !u.is_active {
             return Err(AppError::Unauthenticated);
         }
-        let grants = user::roles(&self.db, u.id)
+        self.principal_with_roles(u.id, u.name, u.email).await
+    }
+
+    async fn principal_with_roles(
+        &self,
+        user_id: uuid::Uuid,
+        name: String,
+        email: String,
+    ) -> AppResult<Principal> {
+        let grants = user::roles(&self.db, user_id)
             .await?
             .into_iter()
             .filter_map(|g| Role::parse(&g.role).ok().map(|r| (g.site_id, r)))
             .collect();
         Ok(Principal {
-            user_id: u.id,
-            name: u.name,
-            email: u.email,
+            user_id,
+            name,
+            email,
             grants,
         })
     }

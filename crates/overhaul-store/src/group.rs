@@ -114,10 +114,17 @@ impl Writer {
             self.group.clone().lock_owned().await
         };
         if g.conn.is_none() {
+            // The first unit of a group needs no savepoint: if it fails, rolling back the
+            // whole (otherwise empty) transaction undoes exactly it.
             let mut c = self.pool.acquire().await?;
             c.execute("BEGIN IMMEDIATE").await?;
             g.conn = Some(c);
             g.opened = Some(Instant::now());
+            return Ok(Unit {
+                guard: Some(g),
+                writer: self.clone(),
+                first: true,
+            });
         }
         let started = match g.conn.as_mut() {
             Some(c) => c.execute("SAVEPOINT unit").await.map(|_| ()),
@@ -130,6 +137,7 @@ impl Writer {
         Ok(Unit {
             guard: Some(g),
             writer: self.clone(),
+            first: false,
         })
     }
 
@@ -152,6 +160,8 @@ fn unreachable_conn() -> Result<(), sqlx::Error> {
 pub(crate) struct Unit {
     guard: Option<OwnedMutexGuard<Group>>,
     writer: Arc<Writer>,
+    /// Opened the group: runs without a savepoint.
+    first: bool,
 }
 
 impl Unit {
@@ -172,7 +182,7 @@ impl Unit {
         let (tx, rx) = oneshot::channel();
         // In a task of its own, so that a cancelled request cannot stop a release or a commit
         // half-way.
-        tokio::spawn(release(g, self.writer.clone(), tx));
+        tokio::spawn(release(g, self.writer.clone(), tx, self.first));
         match rx.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(msg)) => Err(StoreError::NotCommitted(msg)),
@@ -185,7 +195,7 @@ impl Unit {
     /// Undoes the unit's writes; the rest of the group is unaffected.
     pub(crate) async fn rollback(mut self) -> StoreResult<()> {
         match self.guard.take() {
-            Some(g) => tokio::spawn(end_without_commit(g, self.writer.clone()))
+            Some(g) => tokio::spawn(end_without_commit(g, self.writer.clone(), self.first))
                 .await
                 .map_err(|e| StoreError::Corrupt(format!("rollback: {e}")))?,
             None => Ok(()),
@@ -199,10 +209,11 @@ impl Drop for Unit {
         // request): undo the unit in a task, since the statements are asynchronous.
         if let Some(g) = self.guard.take() {
             let writer = self.writer.clone();
+            let first = self.first;
             match tokio::runtime::Handle::try_current() {
                 Ok(h) => {
                     h.spawn(async move {
-                        let _ = end_without_commit(g, writer).await;
+                        let _ = end_without_commit(g, writer, first).await;
                     });
                 }
                 Err(_) => {
@@ -222,8 +233,14 @@ impl Drop for Unit {
     }
 }
 
-async fn release(mut g: OwnedMutexGuard<Group>, writer: Arc<Writer>, tx: oneshot::Sender<Outcome>) {
+async fn release(
+    mut g: OwnedMutexGuard<Group>,
+    writer: Arc<Writer>,
+    tx: oneshot::Sender<Outcome>,
+    first: bool,
+) {
     let released = match g.conn.as_mut() {
+        Some(_) if first => Ok(()),
         Some(c) => c.execute("RELEASE unit").await.map(|_| ()),
         None => unreachable_conn(),
     };
@@ -236,7 +253,16 @@ async fn release(mut g: OwnedMutexGuard<Group>, writer: Arc<Writer>, tx: oneshot
     }
 }
 
-async fn end_without_commit(mut g: OwnedMutexGuard<Group>, writer: Arc<Writer>) -> StoreResult<()> {
+async fn end_without_commit(
+    mut g: OwnedMutexGuard<Group>,
+    writer: Arc<Writer>,
+    first: bool,
+) -> StoreResult<()> {
+    if first {
+        // Nothing else is in the group yet: undo the whole transaction.
+        fail(g, "rolled back").await;
+        return Ok(());
+    }
     let undone = match g.conn.as_mut() {
         Some(c) => match c.execute("ROLLBACK TO unit").await {
             Ok(_) => c.execute("RELEASE unit").await.map(|_| ()),

@@ -184,6 +184,41 @@ pub async fn insert_token(tx: &mut Tx, t: &ApiToken) -> StoreResult<()> {
     Ok(())
 }
 
+/// An active token with its user, read in one statement (every API request does this).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenUser {
+    pub token_id: Uuid,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub user_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub is_active: bool,
+}
+
+/// The active (not revoked) token with this hash, and its user.
+pub async fn token_user_by_hash(db: &Db, hash: &str) -> StoreResult<Option<TokenUser>> {
+    db.fetch_optional(
+        Query::select()
+            .expr_as(Expr::col((ApiTokens::Table, ApiTokens::Id)), "token_id")
+            .expr_as(
+                Expr::col((ApiTokens::Table, ApiTokens::LastUsedAt)),
+                "last_used_at",
+            )
+            .expr_as(Expr::col((Users::Table, Users::Id)), "user_id")
+            .column((Users::Table, Users::Name))
+            .column((Users::Table, Users::Email))
+            .column((Users::Table, Users::IsActive))
+            .from(ApiTokens::Table)
+            .inner_join(
+                Users::Table,
+                Expr::col((Users::Table, Users::Id)).equals((ApiTokens::Table, ApiTokens::UserId)),
+            )
+            .and_where(Expr::col((ApiTokens::Table, ApiTokens::TokenHash)).eq(hash))
+            .and_where(Expr::col((ApiTokens::Table, ApiTokens::RevokedAt)).is_null()),
+    )
+    .await
+}
+
 /// The active (not revoked) token with this hash.
 pub async fn token_by_hash(db: &Db, hash: &str) -> StoreResult<Option<ApiToken>> {
     db.fetch_optional(
