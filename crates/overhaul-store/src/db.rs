@@ -7,7 +7,7 @@ use crate::group::{Unit, Writer};
 use chrono::{DateTime, Utc};
 use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
 use sea_query_sqlx::SqlxBinder;
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -51,10 +51,15 @@ impl Db {
     /// Connects to `sqlite://path` or `postgres://…`. A SQLite file is created when missing.
     pub async fn connect(url: &str) -> StoreResult<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // Custom plans for every execution: with the generic plan PostgreSQL picks after
+            // five runs of a prepared statement, the work-order list (a subtree filter whose
+            // selectivity depends on the asset) took 13 ms at p95 instead of 4.6 ms.
+            let opts = PgConnectOptions::from_str(url)?
+                .options([("plan_cache_mode", "force_custom_plan")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(opts)
                 .await?;
             Ok(Db::Postgres(pool))
         } else if let Some(rest) = url.strip_prefix("sqlite:") {
