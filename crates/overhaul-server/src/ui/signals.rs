@@ -1415,16 +1415,16 @@ pub async fn update_rule(
 
 // ----- data for the chart, and as CSV -----
 
-pub async fn trend_json(
-    State(s): State<AppState>,
-    v: Viewer,
-    Path(id): Path<String>,
-    Query(q): Query<PageQuery>,
-) -> UiResult {
-    let id = uuid_field("id", &id)?;
+/// The trend of the signal in the path over the range asked for (the chart's JSON and the CSV).
+async fn load_trend(
+    s: &AppState,
+    v: &Viewer,
+    id: &str,
+    q: &PageQuery,
+) -> Result<overhaul_app::signals::Trend, UiError> {
+    let id = uuid_field("id", id)?;
     let range = range_of(q.range.as_deref())?;
-    let t = s
-        .app
+    Ok(s.app
         .signal_trend(
             &v.ctx,
             id,
@@ -1433,7 +1433,16 @@ pub async fn trend_json(
                 to: None,
             },
         )
-        .await?;
+        .await?)
+}
+
+pub async fn trend_json(
+    State(s): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> UiResult {
+    let t = load_trend(&s, &v, &id, &q).await?;
     Ok(axum::Json(t).into_response())
 }
 
@@ -1458,19 +1467,10 @@ pub async fn trend_csv(
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> UiResult {
+    let t = load_trend(&s, &v, &id, &q).await?;
+    // For the file name (both already checked by load_trend).
     let id = uuid_field("id", &id)?;
     let range = range_of(q.range.as_deref())?;
-    let t = s
-        .app
-        .signal_trend(
-            &v.ctx,
-            id,
-            TrendQuery {
-                range: Some(range),
-                to: None,
-            },
-        )
-        .await?;
     let time = |ms: i64| {
         chrono::DateTime::from_timestamp_millis(ms)
             .map(overhaul_core::time::canonical)
